@@ -1,0 +1,554 @@
+//! One typed configuration, layered: defaults, then `veilig.toml`, then `VEILIG_*` environment
+//! variables and command-line flags (the binary hands those over as [`Overrides`]).
+//!
+//! Every setting is checked and *all* problems are reported at once, each with where the value
+//! came from, the key and why it is wrong. Secrets (the database URL may hold a password) can be
+//! read from a file named by the `*_file` variant of the key and are held in [`SecretString`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::lang::Lang;
+
+/// Values given on the command line or in the environment; `None` when not given.
+/// All are strings so that every problem, whatever its layer, is reported the same way.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub data: Option<String>,
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub database_url: Option<String>,
+    pub database_url_file: Option<String>,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
+    pub behind_proxy: Option<String>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+    pub language: Option<String>,
+}
+
+/// One setting Veilig knows: its key in `veilig.toml`, its environment variable and its flag.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub flag: &'static str,
+    pub doc: &'static str,
+}
+
+/// Every setting, with its documentation beside it. `veilig.example.toml` follows this list and
+/// a test checks that it names every key.
+pub const SETTINGS: &[Setting] = &[
+    Setting { key: "server.data", env: "VEILIG_DATA", flag: "--data", doc: "folder for the database and keys (default ./veilig-data)" },
+    Setting {
+        key: "server.listen",
+        env: "VEILIG_LISTEN",
+        flag: "--listen",
+        doc: "address and port of the portal and API (default 127.0.0.1:8080)",
+    },
+    Setting {
+        key: "server.public_url",
+        env: "VEILIG_PUBLIC_URL",
+        flag: "--public-url",
+        doc: "the address employees use, for links in e-mail (default derived from listen)",
+    },
+    Setting {
+        key: "server.tls_cert",
+        env: "VEILIG_TLS_CERT",
+        flag: "--tls-cert",
+        doc: "PEM certificate chain; TLS is on when this and tls_key are set",
+    },
+    Setting { key: "server.tls_key", env: "VEILIG_TLS_KEY", flag: "--tls-key", doc: "PEM private key for tls_cert" },
+    Setting {
+        key: "server.behind_proxy",
+        env: "VEILIG_BEHIND_PROXY",
+        flag: "--behind-proxy",
+        doc: "networks of the reverse proxies whose X-Forwarded-* headers are trusted",
+    },
+    Setting {
+        key: "server.language",
+        env: "VEILIG_LANGUAGE",
+        flag: "--language",
+        doc: "language when the browser names none of ours: nl or en (default nl)",
+    },
+    Setting {
+        key: "server.max_body_bytes",
+        env: "VEILIG_MAX_BODY_BYTES",
+        flag: "",
+        doc: "largest request body accepted (default 1048576)",
+    },
+    Setting {
+        key: "server.shutdown_grace_secs",
+        env: "VEILIG_SHUTDOWN_GRACE_SECS",
+        flag: "",
+        doc: "how long in-flight requests may take to finish on shutdown (default 20)",
+    },
+    Setting {
+        key: "database.url",
+        env: "VEILIG_DATABASE_URL",
+        flag: "--database-url",
+        doc: "sqlite:PATH or postgres://... (default sqlite in the data folder)",
+    },
+    Setting {
+        key: "database.url_file",
+        env: "VEILIG_DATABASE_URL_FILE",
+        flag: "--database-url-file",
+        doc: "file holding the database URL, for URLs with a password",
+    },
+    Setting {
+        key: "database.max_connections",
+        env: "VEILIG_DATABASE_MAX_CONNECTIONS",
+        flag: "",
+        doc: "size of the connection pool (default 8)",
+    },
+    Setting { key: "log.format", env: "VEILIG_LOG_FORMAT", flag: "--log-format", doc: "text or json (default text)" },
+    Setting {
+        key: "log.level",
+        env: "VEILIG_LOG_LEVEL",
+        flag: "--log-level",
+        doc: "error, warn, info, debug or trace, or a tracing filter (default info)",
+    },
+];
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub database: DatabaseConfig,
+    pub tls: Option<TlsConfig>,
+    pub behind_proxy: Vec<IpNet>,
+    pub language: Lang,
+    pub max_body_bytes: usize,
+    pub shutdown_grace: Duration,
+    pub log: LogConfig,
+    /// The configuration file that was read, if any.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// One invalid setting: where it came from, which key, and why it is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub origin: String,
+    pub key: String,
+    pub why: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.origin, self.key, self.why)
+    }
+}
+
+/// Every problem found, in the order the settings are listed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} invalid setting(s):\n{}", .problems.len(), .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigErrors {
+    pub problems: Vec<Problem>,
+}
+
+impl Config {
+    /// Builds the configuration from the layers. `file` is the configuration file's path and
+    /// text when one was given or found.
+    pub fn load(overrides: &Overrides, file: Option<(&Path, &str)>) -> Result<Config, ConfigErrors> {
+        let mut layers = Layers::new(overrides, file);
+
+        let data_dir = layers.get("server.data", |s| non_empty(s).map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("veilig-data"));
+        let listen = layers
+            .get("server.listen", |s| {
+                s.trim()
+                    .parse::<SocketAddr>()
+                    .map_err(|_| format!("'{s}' is not an address with a port, such as 127.0.0.1:8080 or [::]:443"))
+            })
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let public_url = layers.get("server.public_url", parse_public_url);
+        let tls_cert = layers.get("server.tls_cert", existing_file);
+        let tls_key = layers.get("server.tls_key", existing_file);
+        let behind_proxy = layers.get("server.behind_proxy", parse_networks).unwrap_or_default();
+        let language = layers
+            .get("server.language", |s| Lang::parse(s).ok_or_else(|| format!("'{s}' is not a supported language; use nl or en")))
+            .unwrap_or_default();
+        let max_body_bytes =
+            layers.get("server.max_body_bytes", |s| parse_in_range(s, 1024, 1 << 30)).map(|n| n as usize).unwrap_or(1 << 20);
+        let shutdown_grace = layers
+            .get("server.shutdown_grace_secs", |s| parse_in_range(s, 0, 3600))
+            .map(Duration::from_secs)
+            .unwrap_or(Duration::from_secs(20));
+        let url = layers.get("database.url", parse_database_url);
+        let url_file = layers.get("database.url_file", |s| {
+            let path = existing_file(s)?;
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            parse_database_url(text.trim())
+        });
+        let max_connections = layers.get("database.max_connections", |s| parse_in_range(s, 1, 512)).map(|n| n as u32).unwrap_or(8);
+        let log_format = layers
+            .get("log.format", |s| match s.trim() {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                other => Err(format!("'{other}' is not a log format; use text or json")),
+            })
+            .unwrap_or(LogFormat::Text);
+        let log_level = layers.get("log.level", |s| non_empty(s).map(str::to_owned)).unwrap_or_else(|| "info".to_owned());
+
+        // Settings that are only wrong together.
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => {
+                layers.problem_from("server.tls_key", "server.tls_cert", "tls_cert is set but tls_key is not; give both or neither");
+                None
+            }
+            (None, Some(_)) => {
+                layers.problem_from("server.tls_cert", "server.tls_key", "tls_key is set but tls_cert is not; give both or neither");
+                None
+            }
+        };
+        if tls.is_none() && behind_proxy.is_empty() && !listen.ip().is_loopback() && layers.is_clean("server.tls_cert") {
+            layers.problem(
+                "server.listen",
+                &format!("refusing to serve {listen} without TLS: give tls_cert and tls_key, or behind_proxy with the proxy's network, or listen on 127.0.0.1"),
+            );
+        }
+        let url = match (url, url_file) {
+            (Some(_), Some(_)) => {
+                layers.problem("database.url_file", "both database.url and database.url_file are set; give one");
+                None
+            }
+            (Some(url), None) | (None, Some(url)) => Some(url),
+            (None, None) => None,
+        };
+        let url = url.unwrap_or_else(|| format!("sqlite:{}", data_dir.join("veilig.db").display()));
+        let public_url = public_url.unwrap_or_else(|| {
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{listen}")
+        });
+
+        let file = layers.file_path.map(Path::to_path_buf);
+        layers.check_unknown_keys();
+        if !layers.problems.is_empty() {
+            return Err(ConfigErrors { problems: layers.problems });
+        }
+        Ok(Config {
+            data_dir,
+            listen,
+            public_url,
+            database: DatabaseConfig { url: SecretString::from(url), max_connections },
+            tls,
+            behind_proxy,
+            language,
+            max_body_bytes,
+            shutdown_grace,
+            log: LogConfig { format: log_format, level: log_level },
+            file,
+        })
+    }
+
+    /// `sqlite` or `postgres`, for display; never the URL itself, which may hold a password.
+    pub fn database_kind(&self) -> &'static str {
+        if self.database.url.expose_secret().starts_with("sqlite:") { "sqlite" } else { "postgres" }
+    }
+}
+
+/// Looks up each setting in the layers, highest first, and collects problems.
+struct Layers<'a> {
+    overrides: BTreeMap<&'static str, &'a str>,
+    file_path: Option<&'a Path>,
+    file: Option<toml::Table>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Layers<'a> {
+    fn new(o: &'a Overrides, file: Option<(&'a Path, &'a str)>) -> Self {
+        let given = [
+            ("server.data", &o.data),
+            ("server.listen", &o.listen),
+            ("server.public_url", &o.public_url),
+            ("server.tls_cert", &o.tls_cert),
+            ("server.tls_key", &o.tls_key),
+            ("server.behind_proxy", &o.behind_proxy),
+            ("server.language", &o.language),
+            ("database.url", &o.database_url),
+            ("database.url_file", &o.database_url_file),
+            ("log.format", &o.log_format),
+            ("log.level", &o.log_level),
+        ];
+        let overrides = given.into_iter().filter_map(|(k, v)| v.as_deref().map(|v| (k, v))).collect();
+        let mut problems = Vec::new();
+        let table = file.and_then(|(path, text)| match text.parse::<toml::Table>() {
+            Ok(table) => Some(table),
+            Err(e) => {
+                problems.push(Problem {
+                    origin: path.display().to_string(),
+                    key: "(file)".to_owned(),
+                    why: format!("not valid TOML: {}", e.message()),
+                });
+                None
+            }
+        });
+        Layers { overrides, file_path: file.map(|(p, _)| p), file: table, problems }
+    }
+
+    fn origin_of_override(key: &str) -> String {
+        SETTINGS
+            .iter()
+            .find(|s| s.key == key)
+            .map(|s| if s.flag.is_empty() { s.env.to_owned() } else { format!("{} / {}", s.flag, s.env) })
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    fn file_value(&mut self, key: &str) -> Option<Result<String, String>> {
+        let table = self.file.as_ref()?;
+        let (section, name) = key.split_once('.')?;
+        let value = table.get(section)?.as_table()?.get(name)?;
+        Some(match value {
+            toml::Value::String(s) => Ok(s.clone()),
+            toml::Value::Integer(i) => Ok(i.to_string()),
+            toml::Value::Boolean(b) => Ok(b.to_string()),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| "expected a list of strings".to_owned()))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.join(",")),
+            _ => Err("expected a string or a number".to_owned()),
+        })
+    }
+
+    /// Returns the value of `key` from the highest layer that has it, parsed; records a problem
+    /// (and returns `None`) when it does not parse.
+    fn get<T>(&mut self, key: &'static str, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        let env_only = SETTINGS.iter().find(|s| s.key == key).map(|s| s.env);
+        let env_value =
+            env_only.filter(|_| SETTINGS.iter().any(|s| s.key == key && s.flag.is_empty())).and_then(|env| std::env::var(env).ok());
+        let (origin, raw) = if let Some(v) = self.overrides.get(key) {
+            (Self::origin_of_override(key), Ok((*v).to_owned()))
+        } else if let Some(v) = env_value {
+            (Self::origin_of_override(key), Ok(v))
+        } else if let Some(v) = self.file_value(key) {
+            (self.file_path.map(|p| p.display().to_string()).unwrap_or_default(), v)
+        } else {
+            return None;
+        };
+        match raw.and_then(|raw| parse(&raw)) {
+            Ok(v) => Some(v),
+            Err(why) => {
+                self.problems.push(Problem { origin, key: key.to_owned(), why });
+                None
+            }
+        }
+    }
+
+    fn problem(&mut self, key: &str, why: &str) {
+        self.problem_from(key, key, why);
+    }
+
+    /// Records a problem with `key` whose value came from where `given` came from.
+    fn problem_from(&mut self, key: &str, given: &str, why: &str) {
+        let origin = if self.overrides.contains_key(given) {
+            Self::origin_of_override(given)
+        } else {
+            self.file_path.map(|p| p.display().to_string()).unwrap_or_else(|| "settings".to_owned())
+        };
+        self.problems.push(Problem { origin, key: key.to_owned(), why: why.to_owned() });
+    }
+
+    fn is_clean(&self, key: &str) -> bool {
+        !self.problems.iter().any(|p| p.key == key)
+    }
+
+    fn check_unknown_keys(&mut self) {
+        let Some(table) = self.file.take() else { return };
+        let origin = self.file_path.map(|p| p.display().to_string()).unwrap_or_default();
+        for (section, value) in &table {
+            let Some(inner) = value.as_table() else {
+                self.problems.push(Problem { origin: origin.clone(), key: section.clone(), why: "expected a [section]".to_owned() });
+                continue;
+            };
+            for name in inner.keys() {
+                let key = format!("{section}.{name}");
+                if !SETTINGS.iter().any(|s| s.key == key) {
+                    self.problems.push(Problem { origin: origin.clone(), key, why: "unknown setting".to_owned() });
+                }
+            }
+        }
+    }
+}
+
+fn non_empty(s: &str) -> Result<&str, String> {
+    let s = s.trim();
+    if s.is_empty() { Err("must not be empty".to_owned()) } else { Ok(s) }
+}
+
+fn existing_file(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(non_empty(s)?);
+    if path.is_file() { Ok(path) } else { Err(format!("{} does not exist or is not a file", path.display())) }
+}
+
+fn parse_in_range(s: &str, min: u64, max: u64) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("'{s}' is not a whole number from {min} to {max}")),
+    }
+}
+
+fn parse_networks(s: &str) -> Result<Vec<IpNet>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("'{p}' is not a network such as 10.0.0.0/8 or an address"))
+        })
+        .collect()
+}
+
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let s = non_empty(s)?.trim_end_matches('/');
+    if (s.starts_with("https://") || s.starts_with("http://")) && !s.contains(char::is_whitespace) {
+        Ok(s.to_owned())
+    } else {
+        Err("must start with https:// (or http:// for loopback)".to_owned())
+    }
+}
+
+fn parse_database_url(s: &str) -> Result<String, String> {
+    let s = non_empty(s)?;
+    if s.starts_with("sqlite:") || s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        Ok(s.to_owned())
+    } else {
+        // Never echo the value: it may hold a password.
+        Err("must start with sqlite: or postgres://".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(o: Overrides, file: Option<&str>) -> Result<Config, ConfigErrors> {
+        Config::load(&o, file.map(|t| (Path::new("veilig.toml"), t)))
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = load(Overrides::default(), None).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("veilig-data"));
+        assert_eq!(c.database.url.expose_secret(), "sqlite:veilig-data/veilig.db");
+        assert!(c.tls.is_none());
+        assert_eq!(c.language, Lang::Nl);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file = "[server]\nlisten = \"127.0.0.1:9000\"\ndata = \"/tmp/a\"\n[log]\nformat = \"json\"\n";
+        let o = Overrides { listen: Some("127.0.0.1:9100".into()), ..Default::default() };
+        let c = load(o, Some(file)).unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/a"));
+        assert_eq!(c.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let file = "[server]\nlisten = \"nope\"\nlanguage = \"fr\"\nbogus = 1\nmax_body_bytes = 5\n[log]\nformat = \"xml\"\n[database]\nurl = \"mysql://u:secret@h/db\"\n";
+        let err = load(Overrides::default(), Some(file)).unwrap_err();
+        let text = err.to_string();
+        expect_test::expect![[r#"
+            6 invalid setting(s):
+              - veilig.toml: server.listen: 'nope' is not an address with a port, such as 127.0.0.1:8080 or [::]:443
+              - veilig.toml: server.language: 'fr' is not a supported language; use nl or en
+              - veilig.toml: server.max_body_bytes: '5' is not a whole number from 1024 to 1073741824
+              - veilig.toml: database.url: must start with sqlite: or postgres://
+              - veilig.toml: log.format: 'xml' is not a log format; use text or json
+              - veilig.toml: server.bogus: unknown setting"#]]
+        .assert_eq(&text);
+        assert!(!text.contains("secret"), "a database password must never be echoed");
+    }
+
+    #[test]
+    fn public_address_needs_tls_or_a_proxy() {
+        let o = Overrides { listen: Some("0.0.0.0:8443".into()), ..Default::default() };
+        let err = load(o.clone(), None).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert_eq!(err.problems[0].key, "server.listen");
+        let behind = Overrides { behind_proxy: Some("10.0.0.0/8, 192.0.2.1".into()), ..o };
+        let c = load(behind, None).unwrap();
+        assert_eq!(c.behind_proxy.len(), 2);
+    }
+
+    #[test]
+    fn half_a_tls_setting_is_refused() {
+        let dir = std::env::temp_dir().join(format!("veilig-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cert = dir.join("cert.pem");
+        std::fs::write(&cert, "x").unwrap();
+        let o = Overrides { tls_cert: Some(cert.display().to_string()), ..Default::default() };
+        let err = load(o, None).unwrap_err();
+        assert_eq!(err.problems[0].key, "server.tls_key");
+        assert_eq!(err.problems[0].origin, "--tls-cert / VEILIG_TLS_CERT");
+    }
+
+    #[test]
+    fn broken_toml_is_a_problem_not_a_panic() {
+        let err = load(Overrides::default(), Some("[server\nlisten=")).unwrap_err();
+        assert_eq!(err.problems[0].key, "(file)");
+    }
+
+    #[test]
+    fn database_url_from_a_file() {
+        let dir = std::env::temp_dir().join(format!("veilig-cfg2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = dir.join("db-url");
+        std::fs::write(&secret, "postgres://root@127.0.0.1/test\n").unwrap();
+        let o = Overrides { database_url_file: Some(secret.display().to_string()), ..Default::default() };
+        let c = load(o, None).unwrap();
+        assert_eq!(c.database.url.expose_secret(), "postgres://root@127.0.0.1/test");
+        assert_eq!(c.database_kind(), "postgres");
+        assert!(!format!("{c:?}").contains("root@"), "Debug must not show the database URL");
+    }
+
+    #[test]
+    fn example_file_names_every_setting_and_is_valid() {
+        let example = include_str!("../../../veilig.example.toml");
+        for s in SETTINGS {
+            let (_, name) = s.key.split_once('.').unwrap();
+            assert!(example.contains(&format!("{name} =")), "veilig.example.toml lacks {}", s.key);
+        }
+        // Uncommented, the example (with its paths) must at least parse as TOML.
+        let uncommented: String =
+            example.lines().map(|l| l.strip_prefix("# ").filter(|l| l.contains(" = ")).unwrap_or(l)).collect::<Vec<_>>().join("\n");
+        assert!(uncommented.parse::<toml::Table>().is_ok());
+    }
+}

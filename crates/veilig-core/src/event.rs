@@ -1,0 +1,59 @@
+//! The event stream: capabilities publish what happened (a login, a VPN handshake, a detection)
+//! and others subscribe, so no capability reaches into another's tables.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+/// Something that happened in one capability that others may act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A record was appended to the audit chain.
+    Audited { seq: i64, action: String, actor: String },
+    /// The server finished starting.
+    ServerStarted { version: String },
+    /// The server is shutting down.
+    ServerStopping,
+}
+
+/// A broadcast channel of [`Event`]s. Slow subscribers lose the oldest events rather than
+/// slowing down the publisher; they are told how many they missed.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Event>,
+}
+
+impl EventBus {
+    pub fn new(capacity: usize) -> Self {
+        let (tx, _) = broadcast::channel(capacity.max(1));
+        Self { tx }
+    }
+
+    /// Publishes an event; it is fine for nobody to be listening.
+    pub fn publish(&self, event: Event) {
+        let _ = self.tx.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new(1024)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn subscribers_receive_published_events() {
+        let bus = EventBus::new(8);
+        let mut rx = bus.subscribe();
+        bus.publish(Event::ServerStopping);
+        assert_eq!(rx.recv().await.ok(), Some(Event::ServerStopping));
+    }
+}

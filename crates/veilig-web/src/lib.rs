@@ -1,0 +1,54 @@
+//! The web shell: assembles the router from the capabilities' pages and API routes, and owns
+//! what every request passes through (security headers, metrics, client address, language,
+//! errors). Only this crate knows HTTP.
+
+mod assets;
+pub mod error;
+pub mod i18n;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use veilig_core::{Config, EventBus, SharedClock};
+use veilig_store::Store;
+
+pub use error::{ApiError, ApiJson};
+pub use i18n::Catalog;
+pub use metrics::Metrics;
+
+/// Everything a request handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
+    pub bus: EventBus,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: SharedClock, config: Config, bus: EventBus) -> Self {
+        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()) }
+    }
+}
+
+/// The whole application as a router, without a socket, so tests can call it directly.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(views::routes())
+        .merge(assets::routes())
+        .fallback(views::not_found)
+        .method_not_allowed_fallback(views::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::language))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::client_ip))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::metrics))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}

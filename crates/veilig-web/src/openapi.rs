@@ -1,0 +1,3 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+pub use crate::views::ApiDoc;

@@ -1,0 +1,85 @@
+//! The administrator's home page: per capability that exists, whether it is set up.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::{PageCtx, render};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+/// One capability on the home page.
+pub struct Card {
+    pub title_key: &'static str,
+    pub intro_key: &'static str,
+    /// `ok`, `warn`, `bad` or `todo`.
+    pub state: &'static str,
+    pub state_key: &'static str,
+    pub facts: Vec<(&'static str, String)>,
+    pub link: Option<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: PageCtx,
+    cards: Vec<Card>,
+}
+
+async fn home(State(state): State<AppState>, ctx: PageCtx) -> Response {
+    let mut cards = Vec::new();
+
+    let (db_state, db_state_key, schema) = match state.store.schema_version().await {
+        Ok(v) if v == veilig_store::Store::latest_migration() => ("ok", "state.ready", v.to_string()),
+        Ok(v) => ("warn", "state.attention", v.to_string()),
+        Err(_) => ("bad", "state.unreachable", "?".to_owned()),
+    };
+    let kind = match state.store.dialect() {
+        veilig_store::Dialect::Sqlite => "SQLite",
+        veilig_store::Dialect::Postgres => "PostgreSQL",
+    };
+    cards.push(Card {
+        title_key: "home.platform_title",
+        intro_key: "home.platform_intro",
+        state: db_state,
+        state_key: db_state_key,
+        facts: vec![("home.database", kind.to_owned()), ("home.schema", schema), ("home.version", veilig_core::VERSION.to_owned())],
+        link: None,
+    });
+
+    let head = state.store.audit_head().await.ok().flatten();
+    cards.push(Card {
+        title_key: "home.audit_title",
+        intro_key: "home.audit_intro",
+        state: if head.is_some() { "ok" } else { "todo" },
+        state_key: if head.is_some() { "state.ready" } else { "state.empty" },
+        facts: vec![
+            ("home.audit_records", head.as_ref().map_or(0, |h| h.seq).to_string()),
+            ("home.audit_head", head.as_ref().map_or_else(|| "–".to_owned(), |h| h.hash[..16].to_owned())),
+        ],
+        link: Some(("/audit", "home.audit_open")),
+    });
+
+    let tls = state.config.tls.is_some();
+    let proxied = !state.config.behind_proxy.is_empty();
+    let (tls_state, tls_key) = match (tls, proxied, state.config.listen.ip().is_loopback()) {
+        (true, _, _) => ("ok", "state.ready"),
+        (false, true, _) => ("ok", "state.behind_proxy"),
+        (false, false, _) => ("warn", "state.loopback_only"),
+    };
+    cards.push(Card {
+        title_key: "home.transport_title",
+        intro_key: "home.transport_intro",
+        state: tls_state,
+        state_key: tls_key,
+        facts: vec![("home.listen", state.config.listen.to_string()), ("home.public_url", state.config.public_url.clone())],
+        link: None,
+    });
+
+    render(&HomePage { ctx, cards })
+}

@@ -1,0 +1,122 @@
+//! Pages and API routes, one module per part of the product.
+
+mod audit;
+mod home;
+mod ops;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use veilig_core::Lang;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::Texts;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(home::routes()).merge(audit::routes()).merge(ops::routes())
+}
+
+pub use ops::ApiDoc;
+
+/// What every page needs: the language, its texts, and where the page is (for the navigation
+/// and the language switch).
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub t: Texts,
+    pub path: String,
+    pub version: &'static str,
+}
+
+impl PageCtx {
+    pub fn lang(&self) -> &'static str {
+        self.t.lang.code()
+    }
+
+    /// The links of the language switch: (code, name, is current, href).
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, bool, String)> {
+        Lang::ALL.iter().map(|l| (l.code(), l.native_name(), *l == self.t.lang, format!("{}?lang={}", self.path, l.code()))).collect()
+    }
+
+    /// The name of an audit outcome in the page's language.
+    pub fn outcome(&self, outcome: &str) -> &'static str {
+        match outcome {
+            "success" => self.t.t("outcome.success"),
+            "failure" => self.t.t("outcome.failure"),
+            "denied" => self.t.t("outcome.denied"),
+            _ => "?",
+        }
+    }
+
+    /// `aria-current` for a navigation link.
+    pub fn current(&self, prefix: &str) -> &'static str {
+        let here = if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) };
+        if here { "page" } else { "false" }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
+        Ok(PageCtx { t: Texts::new(lang), path: parts.uri.path().to_owned(), version: veilig_core::VERSION })
+    }
+}
+
+/// Renders a page; a template error becomes a logged 500 page.
+pub fn render<T: Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><title>500</title><p>Internal error / interne fout</p>"))
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    status: u16,
+    title_key: &'static str,
+    body_key: &'static str,
+}
+
+pub fn error_page(ctx: PageCtx, status: StatusCode, title_key: &'static str, body_key: &'static str) -> Response {
+    let mut res = render(&ErrorPage { ctx, status: status.as_u16(), title_key, body_key });
+    *res.status_mut() = status;
+    res
+}
+
+/// Unknown addresses: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(uri: Uri, ctx: PageCtx) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found(format!("no API route {}", uri.path())).into_response()
+    } else {
+        error_page(ctx, StatusCode::NOT_FOUND, "error.not_found_title", "error.not_found_body")
+    }
+}
+
+/// A known address with the wrong method.
+pub async fn method_not_allowed(uri: Uri, ctx: PageCtx) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{} does not accept this method", uri.path()))
+            .into_response()
+    } else {
+        error_page(ctx, StatusCode::METHOD_NOT_ALLOWED, "error.method_title", "error.method_body")
+    }
+}
+
+/// Formats epoch milliseconds as `2026-11-27 06:10:00 UTC`.
+pub fn format_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC")).ok())
+        .unwrap_or_else(|| ms.to_string())
+}

@@ -1,0 +1,250 @@
+//! The command line as data: every flag with its documentation and its environment variable.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::ExposeSecret;
+use veilig_core::{Config, Overrides};
+use veilig_store::{AuditVerdict, Store};
+
+use crate::progress::Progress;
+
+#[derive(Debug, Parser)]
+#[command(name = "veilig", version, about = "Veilig: secure home working for employers, as one self-hosted program")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the portal, the API and the enabled services.
+    Serve(ServeArgs),
+    /// Check the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Work with the audit chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Report every invalid setting at once (exit status 2 when there is one).
+    Check(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check that no record was changed, removed or reordered (exit 1 naming the first bad one).
+    Verify(StoreArgs),
+    /// Print the last record's number and hash, to keep somewhere else as an anchor.
+    Head(StoreArgs),
+}
+
+/// Where the configuration and the database are.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Configuration file (default: ./veilig.toml when it exists).
+    #[arg(long, env = "VEILIG_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder for the embedded database and keys.
+    #[arg(long, env = "VEILIG_DATA", value_name = "DIR")]
+    pub data: Option<String>,
+    /// sqlite:PATH or postgres://USER@HOST/DB (default: SQLite in the data folder).
+    #[arg(long, env = "VEILIG_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A file that holds the database URL (for URLs with a password).
+    #[arg(long, env = "VEILIG_DATABASE_URL_FILE", value_name = "FILE")]
+    pub database_url_file: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, env = "VEILIG_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Log level or filter, such as info or veilig_web=debug.
+    #[arg(long, env = "VEILIG_LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address and port for the portal and API.
+    #[arg(long, env = "VEILIG_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The address employees use, for links in e-mail.
+    #[arg(long, env = "VEILIG_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// PEM certificate chain: serve HTTPS.
+    #[arg(long, env = "VEILIG_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<String>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "VEILIG_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<String>,
+    /// Comma-separated networks of reverse proxies whose X-Forwarded-* headers are trusted.
+    #[arg(long, env = "VEILIG_BEHIND_PROXY", value_name = "CIDR")]
+    pub behind_proxy: Option<String>,
+    /// Language when the browser names neither Dutch nor English (nl or en).
+    #[arg(long, env = "VEILIG_LANGUAGE", value_name = "LANG")]
+    pub language: Option<String>,
+}
+
+impl StoreArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            data: self.data.clone(),
+            database_url: self.database_url.clone(),
+            database_url_file: self.database_url_file.clone(),
+            log_format: self.log_format.clone(),
+            log_level: self.log_level.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
+impl ServeArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen.clone(),
+            public_url: self.public_url.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            behind_proxy: self.behind_proxy.clone(),
+            language: self.language.clone(),
+            ..self.store.overrides()
+        }
+    }
+}
+
+/// Reads the configuration file (when given or present) and checks every layer. On failure the
+/// problems are printed and the exit code is 2.
+fn load_config(config_file: Option<&Path>, overrides: &Overrides) -> Result<Config, ExitCode> {
+    let path = match config_file {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from("veilig.toml")).filter(|p| p.is_file()),
+    };
+    let text = match &path {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("veilig: cannot read the configuration file {}: {e}", p.display());
+                return Err(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let file = path.as_deref().zip(text.as_deref());
+    Config::load(overrides, file).map_err(|errors| {
+        eprintln!("veilig: {errors}");
+        ExitCode::from(2)
+    })
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve(args) => match load_config(args.store.config.as_deref(), &args.overrides()) {
+            Ok(config) => crate::serve::serve(config).await,
+            Err(code) => code,
+        },
+        Command::Config { command: ConfigCommand::Check(args) } => match load_config(args.store.config.as_deref(), &args.overrides()) {
+            Ok(config) => {
+                if let Some(tls) = &config.tls
+                    && let Err(e) = crate::serve::tls_acceptor(tls)
+                {
+                    eprintln!("veilig: 1 invalid setting(s):\n  - server.tls_cert: {e}");
+                    return ExitCode::from(2);
+                }
+                println!("The configuration is valid.");
+                println!("  data folder: {}", config.data_dir.display());
+                println!("  database:    {}", config.database_kind());
+                println!("  listen:      {}{}", config.listen, if config.tls.is_some() { " (TLS)" } else { "" });
+                println!("  public URL:  {}", config.public_url);
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Audit { command } => {
+            let args = match &command {
+                AuditCommand::Verify(a) | AuditCommand::Head(a) => a,
+            };
+            let config = match load_config(args.config.as_deref(), &args.overrides()) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let store = match open_store(&config).await {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let code = match command {
+                AuditCommand::Verify(_) => audit_verify(&store).await,
+                AuditCommand::Head(_) => audit_head(&store).await,
+            };
+            store.close().await;
+            code
+        }
+    }
+}
+
+/// Opens the database for a command that reads it; never creates an empty one by accident.
+async fn open_store(config: &Config) -> Result<Store, ExitCode> {
+    let url = config.database.url.expose_secret();
+    if let Some(path) = url.strip_prefix("sqlite:")
+        && !Path::new(path.trim_start_matches("//")).is_file()
+    {
+        eprintln!("veilig: there is no database at {path}; give --data or --database-url");
+        return Err(ExitCode::from(2));
+    }
+    match Store::connect(url, 2).await {
+        Ok(store) => Ok(store),
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+async fn audit_verify(store: &Store) -> ExitCode {
+    let total = store.audit_count().await.unwrap_or(0).max(0) as u64;
+    let mut bar = Progress::new("verifying", total);
+    let verdict = store.audit_verify(|done| bar.set(done)).await;
+    bar.finish();
+    match verdict {
+        Ok(AuditVerdict::Intact { records, head }) => {
+            match head {
+                Some(h) => println!("audit chain intact: {records} records, head #{} {}", h.seq, h.hash),
+                None => println!("audit chain intact: no records yet"),
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(AuditVerdict::Broken { checked, at }) => {
+            println!("audit chain BROKEN: {at}; the {checked} records before it are intact");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn audit_head(store: &Store) -> ExitCode {
+    match store.audit_head().await {
+        Ok(Some(h)) => {
+            println!("{} {}", h.seq, h.hash);
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("0 {}", veilig_audit::GENESIS);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! `veilig serve`: configuration -> store -> router -> listener, and a graceful stop.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+use veilig_audit::Entry;
+use veilig_core::config::{LogFormat, TlsConfig};
+use veilig_core::{Config, Event, EventBus, SharedClock, SystemClock};
+use veilig_store::Store;
+use veilig_web::AppState;
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Builds the TLS acceptor from the configured PEM files, with a clear error when they do not
+/// hold a usable certificate and key.
+pub fn tls_acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
+        .map_err(|e| format!("cannot read {}: {e}", tls.cert.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{} is not a PEM certificate chain: {e}", tls.cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{} holds no certificate", tls.cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|e| format!("{} holds no usable private key: {e}", tls.key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("the certificate and key do not fit together: {e}"))?;
+    server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(server)))
+}
+
+pub async fn serve(config: Config) -> ExitCode {
+    init_logging(&config);
+    let tls = match config.tls.as_ref().map(tls_acceptor).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("veilig: TLS: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match tokio::time::timeout(
+        Duration::from_secs(15),
+        Store::connect(config.database.url.expose_secret(), config.database.max_connections),
+    )
+    .await
+    {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+        Err(_) => {
+            eprintln!("veilig: cannot open the database: no answer within 15 seconds");
+            return ExitCode::from(2);
+        }
+    };
+    match store.migrate().await {
+        Ok(applied) => {
+            for m in applied {
+                tracing::info!(version = m.version, name = m.name, "migration applied");
+            }
+        }
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let listener = match TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!("veilig: cannot listen on {}: the port is already in use", config.listen);
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("veilig: cannot listen on {}: {e}", config.listen);
+            return ExitCode::from(2);
+        }
+    };
+    let local = listener.local_addr().unwrap_or(config.listen);
+
+    let clock: SharedClock = Arc::new(SystemClock);
+    let bus = EventBus::default();
+    let started = Entry::new("system", "platform.started", "veilig").details(serde_json::json!({
+        "version": veilig_core::VERSION,
+        "database": config.database_kind(),
+        "listen": local.to_string(),
+        "tls": config.tls.is_some(),
+    }));
+    if let Err(e) = store.audit(clock.now_ms(), &started).await {
+        eprintln!("veilig: cannot write to the audit log: {e}");
+        return ExitCode::from(2);
+    }
+    let grace = config.shutdown_grace;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone());
+    let app = veilig_web::router(state);
+    bus.publish(Event::ServerStarted { version: veilig_core::VERSION.to_owned() });
+
+    tracing::info!(address = %local, tls = tls.is_some(), "listening");
+    println!("Veilig {} is running at {scheme}://{local}", veilig_core::VERSION);
+    println!("Open that address in a browser. Stop with Ctrl+C.");
+
+    serve_connections(listener, tls, app, grace).await;
+
+    bus.publish(Event::ServerStopping);
+    let stopped = Entry::new("system", "platform.stopped", "veilig");
+    if let Err(e) = store.audit(clock.now_ms(), &stopped).await {
+        tracing::error!(error = %e, "could not record the stop in the audit log");
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Accepts connections until a stop signal, then lets the running requests finish (up to
+/// `grace`) while accepting no new ones.
+async fn serve_connections(listener: TcpListener, tls: Option<TlsAcceptor>, app: axum::Router, grace: Duration) {
+    let graceful = GracefulShutdown::new();
+    let builder = Builder::new(TokioExecutor::new());
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut signal => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = app.clone().map_request(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            req
+        });
+        let svc = TowerToHyperService::new(svc);
+        match &tls {
+            None => {
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let stream = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => s,
+                        _ => return,
+                    };
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                    let _ = watcher.watch(conn).await;
+                });
+            }
+        }
+    }
+    tracing::info!("stop requested; finishing running requests");
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("some requests were still running after the grace period");
+    }
+}

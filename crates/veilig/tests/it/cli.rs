@@ -1,0 +1,81 @@
+use crate::veilig;
+
+#[test]
+fn config_check_lists_every_problem_and_exits_2() {
+    let dir = veilig_testkit::temp_dir("cfg");
+    let file = dir.join("veilig.toml");
+    std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:443\"\nlanguage = \"fr\"\ncolour = \"blue\"\n[log]\nformat = \"yaml\"\n").unwrap();
+    let (code, _, err) = veilig(&["config", "check", "--config", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    for needle in
+        ["server.language", "server.colour: unknown setting", "log.format", "server.listen: refusing to serve 0.0.0.0:443 without TLS"]
+    {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    assert!(err.contains(file.to_str().unwrap()), "each problem names the file");
+}
+
+#[test]
+fn config_check_accepts_a_valid_file_and_flags_win() {
+    let dir = veilig_testkit::temp_dir("cfg");
+    let file = dir.join("veilig.toml");
+    std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9999\"\n").unwrap();
+    let (code, out, err) = veilig(&["config", "check", "--config", file.to_str().unwrap(), "--listen", "127.0.0.1:7777"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("127.0.0.1:7777") && !out.contains("9999"), "{out}");
+}
+
+#[test]
+fn environment_variables_configure_too() {
+    let out = std::process::Command::new(crate::BIN)
+        .args(["config", "check"])
+        .env("VEILIG_LISTEN", "127.0.0.1:6543")
+        .env("VEILIG_MAX_BODY_BYTES", "12")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("VEILIG_MAX_BODY_BYTES: server.max_body_bytes"), "{err}");
+}
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../veilig.example.toml");
+    let (code, _, err) = veilig(&["config", "check", "--config", example.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_and_exit_2() {
+    let (code, _, err) = veilig(&["serve", "--listen", "127.0.0.1:0", "--database-url", "postgres://root@127.0.0.1:1/none"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.starts_with("veilig: cannot open the database"), "{err}");
+}
+
+#[test]
+fn a_port_in_use_is_one_line_and_exit_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let db = crate::database();
+    let (code, _, err) = veilig(&["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db.url]);
+    assert_eq!(code, 2);
+    assert!(err.trim().ends_with("the port is already in use"), "{err}");
+    assert_eq!(err.trim().lines().filter(|l| l.starts_with("veilig:")).count(), 1, "{err}");
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_tls() {
+    let (code, _, err) = veilig(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("without TLS"), "{err}");
+}
+
+#[test]
+fn audit_verify_without_a_database_says_so() {
+    let dir = veilig_testkit::temp_dir("empty");
+    let (code, _, err) = veilig(&["audit", "verify", "--data", dir.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("there is no database"), "{err}");
+    assert!(!dir.join("veilig.db").exists(), "verify must not create an empty database");
+}
