@@ -106,6 +106,24 @@ pub const SETTINGS: &[Setting] = &[
         flag: "",
         doc: "size of the connection pool (default 8)",
     },
+    Setting {
+        key: "identity.organisation",
+        env: "VEILIG_ORGANISATION",
+        flag: "",
+        doc: "the organisation's name, shown in authenticator apps and e-mails (default Veilig)",
+    },
+    Setting {
+        key: "identity.session_idle_minutes",
+        env: "VEILIG_SESSION_IDLE_MINUTES",
+        flag: "",
+        doc: "a session ends after this many minutes without use (default 30)",
+    },
+    Setting {
+        key: "identity.session_max_hours",
+        env: "VEILIG_SESSION_MAX_HOURS",
+        flag: "",
+        doc: "a session ends this many hours after sign-in, used or not (default 12)",
+    },
     Setting { key: "log.format", env: "VEILIG_LOG_FORMAT", flag: "--log-format", doc: "text or json (default text)" },
     Setting {
         key: "log.level",
@@ -128,6 +146,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
     pub log: LogConfig,
+    pub identity: IdentityConfig,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -142,6 +161,13 @@ pub struct DatabaseConfig {
 pub struct TlsConfig {
     pub cert: PathBuf,
     pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConfig {
+    pub organisation: String,
+    pub session_idle: Duration,
+    pub session_max: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +246,21 @@ impl Config {
             .unwrap_or(LogFormat::Text);
         let log_level = layers.get("log.level", |s| non_empty(s).map(str::to_owned)).unwrap_or_else(|| "info".to_owned());
 
+        let organisation = layers
+            .get("identity.organisation", |s| {
+                let s = non_empty(s)?;
+                if s.chars().count() > 100 { Err("use at most 100 characters".to_owned()) } else { Ok(s.to_owned()) }
+            })
+            .unwrap_or_else(|| "Veilig".to_owned());
+        let session_idle = layers
+            .get("identity.session_idle_minutes", |s| parse_in_range(s, 1, 24 * 60))
+            .map(|m| Duration::from_secs(m * 60))
+            .unwrap_or(Duration::from_secs(30 * 60));
+        let session_max = layers
+            .get("identity.session_max_hours", |s| parse_in_range(s, 1, 24 * 30))
+            .map(|h| Duration::from_secs(h * 3600))
+            .unwrap_or(Duration::from_secs(12 * 3600));
+
         // Settings that are only wrong together.
         let tls = match (tls_cert, tls_key) {
             (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),
@@ -269,6 +310,7 @@ impl Config {
             max_body_bytes,
             shutdown_grace,
             log: LogConfig { format: log_format, level: log_level },
+            identity: IdentityConfig { organisation, session_idle, session_max },
             file,
         })
     }

@@ -14,6 +14,16 @@ pub enum Event {
     ServerStarted { version: String },
     /// The server is shutting down.
     ServerStopping,
+    /// Someone signed in with both factors.
+    LoginSucceeded { user_id: String, email: String, ip: String },
+    /// A sign-in failed (wrong password or code, or throttled).
+    LoginFailed { email: String, ip: String, reason: String },
+    /// A user was disabled: everything they have open must close now.
+    UserDisabled { user_id: String },
+    /// A user's second factors were reset: their sessions are gone and they must enrol again.
+    FactorsReset { user_id: String },
+    /// A session ended (logout, expiry, an administrator).
+    SessionEnded { user_id: String, reason: String },
 }
 
 /// A broadcast channel of [`Event`]s. Slow subscribers lose the oldest events rather than

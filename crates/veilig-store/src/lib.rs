@@ -7,11 +7,13 @@
 
 mod audit;
 mod db;
+mod identity;
 mod migrate;
 mod settings;
 
 pub use audit::{AuditFilter, AuditVerdict};
 pub use db::{Arg, Dialect, PoolStats, Row, Store, Tx};
+pub use identity::{FactorRecord, GroupRecord, SessionRecord, TokenRecord, UserColumn, UserRecord};
 pub use migrate::Applied;
 
 /// Errors from storage. Messages never contain the database URL.

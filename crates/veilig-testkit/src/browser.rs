@@ -138,15 +138,24 @@ impl Browser {
         self.call("POST", &self.s("/execute/sync"), Some(json!({"script": script, "args": args})))
     }
 
-    /// Waits until `css` matches an element whose text contains `needle`.
+    /// Waits until `css` matches an element whose text contains `needle` (through page loads).
     pub fn wait_for_text(&self, css: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
+        let url = format!("{}{}", self.base, self.s("/execute/sync"));
+        let script = "var e = document.querySelector(arguments[0]); return e ? e.innerText : null;";
+        let mut last = String::new();
         loop {
-            let text = self.text(&self.find(css));
-            if text.contains(needle) {
-                return text;
+            let text = self.agent.post(&url).send_json(json!({"script": script, "args": [css]})).ok().and_then(|mut r| {
+                let v: Value = r.body_mut().read_json().ok()?;
+                v["value"].as_str().map(str::to_owned)
+            });
+            if let Some(text) = text {
+                if text.contains(needle) {
+                    return text;
+                }
+                last = text;
             }
-            assert!(Instant::now() < deadline, "{css} never contained {needle:?}; last text: {text:?}");
+            assert!(Instant::now() < deadline, "{css} never contained {needle:?}; last text: {last:?}; at {}", self.current_url());
             std::thread::sleep(Duration::from_millis(100));
         }
     }

@@ -50,6 +50,33 @@ pub fn post_json(agent: &Agent, url: &str, body: &serde_json::Value) -> Reply {
     reply(agent.post(url).send_json(body))
 }
 
+/// A request with any method, JSON body (or none) and extra headers.
+pub fn send(agent: &Agent, method: &str, url: &str, headers: &[(&str, &str)], body: Option<&serde_json::Value>) -> Reply {
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = match body {
+        Some(b) => {
+            let req = req
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(b).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("request: {e}"));
+            agent.run(req)
+        }
+        None => {
+            let req = req.body(()).unwrap_or_else(|e| panic!("request: {e}"));
+            agent.run(req)
+        }
+    };
+    reply(res)
+}
+
+/// Sends a URL-encoded form.
+pub fn post_form(agent: &Agent, url: &str, fields: &[(&str, &str)]) -> Reply {
+    reply(agent.post(url).send_form(fields.iter().copied()))
+}
+
 /// Sends `body` as is, with the given content type.
 pub fn post_raw(agent: &Agent, url: &str, content_type: &str, body: &[u8]) -> Reply {
     reply(agent.post(url).header("content-type", content_type).send(body))

@@ -27,3 +27,20 @@ pub fn temp_dir(label: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     dir
 }
+
+/// Decodes RFC 4648 base32 (as in TOTP secrets), ignoring padding and case.
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in s.trim_end_matches('=').bytes().map(|b| b.to_ascii_uppercase()) {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else { continue };
+        buffer = (buffer << 5) | v as u32;
+        bits += 5;
+        if bits >= 8 {
+            out.push((buffer >> (bits - 8)) as u8);
+            bits -= 8;
+        }
+    }
+    out
+}

@@ -100,7 +100,7 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-fn body_error(status: StatusCode) -> ApiError {
+pub(crate) fn body_error(status: StatusCode) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is larger than this server accepts")
     } else {
@@ -127,5 +127,29 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| ApiQuery(q.0)).map_err(ApiError::from)
+    }
+}
+
+impl From<veilig_identity::IdentityError> for ApiError {
+    fn from(e: veilig_identity::IdentityError) -> Self {
+        use veilig_identity::IdentityError as E;
+        match e {
+            E::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            E::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string()),
+            E::BadCode => ApiError::new(StatusCode::UNAUTHORIZED, "bad_code", e.to_string()),
+            E::Throttled { retry_after_secs } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many attempts; try again in {retry_after_secs} seconds"),
+            ),
+            E::BadToken => ApiError::new(StatusCode::GONE, "invalid_link", e.to_string()),
+            E::NoSession => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
+            E::SecondFactorRequired => ApiError::new(StatusCode::UNAUTHORIZED, "second_factor_required", e.to_string()),
+            E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            E::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            E::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            E::Store(s) => ApiError::from(s),
+            E::Internal(m) => ApiError::internal(m),
+        }
     }
 }

@@ -3,11 +3,13 @@
 //! errors). Only this crate knows HTTP.
 
 mod assets;
+pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod qr;
 mod views;
 
 use std::sync::Arc;
@@ -29,11 +31,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub bus: EventBus,
     pub metrics: Arc<Metrics>,
+    pub identity: veilig_identity::Identity,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: SharedClock, config: Config, bus: EventBus) -> Self {
-        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()) }
+    pub fn new(store: Store, clock: SharedClock, config: Config, bus: EventBus, identity: veilig_identity::Identity) -> Self {
+        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()), identity }
     }
 }
 
@@ -45,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .fallback(views::not_found)
         .method_not_allowed_fallback(views::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::language))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::client_ip))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::metrics))

@@ -31,6 +31,39 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user and print the one-time enrolment link.
+    Add(UsersAddArgs),
+    /// List every user with role and status.
+    List(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UsersAddArgs {
+    /// The user's e-mail address.
+    pub email: String,
+    /// Make the user an administrator (same as --role admin).
+    #[arg(long)]
+    pub admin: bool,
+    /// admin, security_officer or employee (default employee).
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+    /// A group to put the user in; repeat for more.
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
+    /// The user's name as shown in Veilig.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +201,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::Users { command } => users(command).await,
         Command::Audit { command } => {
             let args = match &command {
                 AuditCommand::Verify(a) | AuditCommand::Head(a) => a,
@@ -247,4 +281,73 @@ async fn audit_head(store: &Store) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+async fn users(command: UsersCommand) -> ExitCode {
+    let args = match &command {
+        UsersCommand::Add(a) => &a.serve,
+        UsersCommand::List(a) => a,
+    };
+    let config = match load_config(args.store.config.as_deref(), &args.overrides()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let store = match Store::connect(config.database.url.expose_secret(), 2).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = store.migrate().await {
+        eprintln!("veilig: {e}");
+        return ExitCode::from(2);
+    }
+    let clock: veilig_core::SharedClock = std::sync::Arc::new(veilig_core::SystemClock);
+    let identity = match crate::wiring::identity(&config, &store, clock, veilig_core::EventBus::default()) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match command {
+        UsersCommand::Add(a) => {
+            let role = match (a.admin, a.role.as_deref()) {
+                (true, _) => Some(veilig_identity::Role::Admin),
+                (false, None) => Some(veilig_identity::Role::Employee),
+                (false, Some(r)) => veilig_identity::Role::parse(r),
+            };
+            let Some(role) = role else {
+                eprintln!("veilig: --role must be admin, security_officer or employee");
+                return ExitCode::from(2);
+            };
+            let actor = veilig_identity::service::Actor { email: "cli".to_owned(), user_id: None, ip: String::new() };
+            match identity.invite(&actor, &a.email, a.name.as_deref().unwrap_or(""), role, &a.groups).await {
+                Ok((user, token)) => {
+                    println!("Created {} ({}). Send this one-time enrolment link (valid 7 days):", user.email, role.as_str());
+                    println!("  {}/enroll/{token}", config.public_url);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("veilig: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        UsersCommand::List(_) => match store.users_list().await {
+            Ok(users) => {
+                for u in users {
+                    println!("{:<40} {:<17} {}", u.email, u.role, u.status);
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("veilig: {e}");
+                ExitCode::from(2)
+            }
+        },
+    };
+    store.close().await;
+    code
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod progress;
 mod serve;
+mod wiring;
 
 use std::process::ExitCode;
 

@@ -106,6 +106,13 @@ pub async fn serve(config: Config) -> ExitCode {
 
     let clock: SharedClock = Arc::new(SystemClock);
     let bus = EventBus::default();
+    let identity = match crate::wiring::identity(&config, &store, clock.clone(), bus.clone()) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let started = Entry::new("system", "platform.started", "veilig").details(serde_json::json!({
         "version": veilig_core::VERSION,
         "database": config.database_kind(),
@@ -118,13 +125,35 @@ pub async fn serve(config: Config) -> ExitCode {
     }
     let grace = config.shutdown_grace;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone());
+    let setup_link = match identity.setup_needed().await {
+        Ok(true) => match identity.issue_setup_token().await {
+            Ok(token) => Some(format!("{}/setup/{token}", config.public_url)),
+            Err(e) => {
+                eprintln!("veilig: cannot make a setup link: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Ok(false) => None,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::wiring::spawn_session_sweeper(identity.clone());
+    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity);
     let app = veilig_web::router(state);
     bus.publish(Event::ServerStarted { version: veilig_core::VERSION.to_owned() });
 
     tracing::info!(address = %local, tls = tls.is_some(), "listening");
     println!("Veilig {} is running at {scheme}://{local}", veilig_core::VERSION);
-    println!("Open that address in a browser. Stop with Ctrl+C.");
+    match setup_link {
+        Some(link) => {
+            println!("There is no administrator yet. Open this one-time link within 24 hours to create one");
+            println!("(a new link is printed at every start until an administrator has signed in):");
+            println!("  {link}");
+        }
+        None => println!("Open that address in a browser and sign in. Stop with Ctrl+C."),
+    }
 
     serve_connections(listener, tls, app, grace).await;
 

@@ -153,7 +153,11 @@ pub struct AuditPage {
 
 /// Lists audit records, newest first, with filters.
 #[utoipa::path(get, path = "/api/v1/audit", params(Query), responses((status = 200, body = AuditPage), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn api_list(State(state): State<AppState>, ApiQuery(q): ApiQuery<Query>) -> Result<Json<AuditPage>, ApiError> {
+pub async fn api_list(
+    State(state): State<AppState>,
+    _staff: crate::auth::Staff,
+    ApiQuery(q): ApiQuery<Query>,
+) -> Result<Json<AuditPage>, ApiError> {
     let filter = q.filter()?;
     let limit = q.limit();
     let records = state.store.audit_list(&filter, limit).await?;
@@ -196,7 +200,7 @@ async fn run_verify(state: &AppState) -> Result<VerifyResult, ApiError> {
 
 /// Checks the whole chain.
 #[utoipa::path(get, path = "/api/v1/audit/verify", responses((status = 200, body = VerifyResult)))]
-pub async fn api_verify(State(state): State<AppState>) -> Result<Json<VerifyResult>, ApiError> {
+pub async fn api_verify(State(state): State<AppState>, _staff: crate::auth::Staff) -> Result<Json<VerifyResult>, ApiError> {
     Ok(Json(run_verify(&state).await?))
 }
 
@@ -279,7 +283,7 @@ async fn chart(state: &AppState) -> Result<(Vec<Bar>, i64), ApiError> {
     Ok((bars, max))
 }
 
-async fn page(State(state): State<AppState>, ctx: PageCtx, ApiQuery(q): ApiQuery<Query>) -> Response {
+async fn page(State(state): State<AppState>, _staff: crate::auth::Staff, ctx: PageCtx, ApiQuery(q): ApiQuery<Query>) -> Response {
     let (rows, older) = match load_rows(&state, &q).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
@@ -289,14 +293,14 @@ async fn page(State(state): State<AppState>, ctx: PageCtx, ApiQuery(q): ApiQuery
     render(&AuditHtml { ctx, q, rows, older, export_qs, bars, max_count, outcomes: ["success", "failure", "denied"] })
 }
 
-async fn rows(State(state): State<AppState>, ctx: PageCtx, ApiQuery(q): ApiQuery<Query>) -> Response {
+async fn rows(State(state): State<AppState>, _staff: crate::auth::Staff, ctx: PageCtx, ApiQuery(q): ApiQuery<Query>) -> Response {
     match load_rows(&state, &q).await {
         Ok((rows, older)) => render(&AuditRows { ctx, rows, older }),
         Err(e) => e.into_response(),
     }
 }
 
-async fn verify_partial(State(state): State<AppState>, ctx: PageCtx) -> Response {
+async fn verify_partial(State(state): State<AppState>, _staff: crate::auth::Staff, ctx: PageCtx) -> Response {
     match run_verify(&state).await {
         Ok(v) => render(&VerifyHtml { ctx, v }),
         Err(e) => e.into_response(),
@@ -306,6 +310,7 @@ async fn verify_partial(State(state): State<AppState>, ctx: PageCtx) -> Response
 /// Every matching record, oldest first, as CSV or JSON. Exporting is itself audited.
 async fn export(
     State(state): State<AppState>,
+    crate::auth::Staff(who): crate::auth::Staff,
     axum::Extension(ip): axum::Extension<ClientIp>,
     ApiQuery(q): ApiQuery<Query>,
 ) -> Result<Response, ApiError> {
@@ -326,7 +331,7 @@ async fn export(
     }
     all.reverse();
     let count = all.len();
-    let entry = Entry::new("anonymous", "audit.exported", "audit_log")
+    let entry = Entry::new(&who.user().email, "audit.exported", "audit_log")
         .ip(ip.0.to_string())
         .details(serde_json::json!({"format": format, "records": count, "filter": q.query_string()}));
     state.store.audit(state.clock.now_ms(), &entry).await?;

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::{PageCtx, render};
@@ -31,7 +31,10 @@ struct HomePage {
     cards: Vec<Card>,
 }
 
-async fn home(State(state): State<AppState>, ctx: PageCtx) -> Response {
+async fn home(State(state): State<AppState>, crate::auth::Signed(who): crate::auth::Signed, ctx: PageCtx) -> Response {
+    if !who.role().is_staff() {
+        return axum::response::Redirect::to("/me").into_response();
+    }
     let mut cards = Vec::new();
 
     let (db_state, db_state_key, schema) = match state.store.schema_version().await {

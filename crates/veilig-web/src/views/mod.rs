@@ -1,7 +1,10 @@
 //! Pages and API routes, one module per part of the product.
 
+mod admin;
 mod audit;
 mod home;
+mod identity;
+mod identity_api;
 mod ops;
 
 use askama::Template;
@@ -17,7 +20,13 @@ use crate::error::ApiError;
 use crate::i18n::Texts;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(home::routes()).merge(audit::routes()).merge(ops::routes())
+    Router::new()
+        .merge(home::routes())
+        .merge(audit::routes())
+        .merge(ops::routes())
+        .merge(identity::routes())
+        .merge(identity_api::routes())
+        .merge(admin::routes())
 }
 
 pub use ops::ApiDoc;
@@ -29,6 +38,11 @@ pub struct PageCtx {
     pub t: Texts,
     pub path: String,
     pub version: &'static str,
+    /// The signed-in user's e-mail address, when signed in with both factors.
+    pub user: Option<String>,
+    pub role: Option<veilig_identity::Role>,
+    /// This browser's CSRF token, for the forms.
+    pub csrf: String,
 }
 
 impl PageCtx {
@@ -51,6 +65,32 @@ impl PageCtx {
         }
     }
 
+    pub fn is_staff(&self) -> bool {
+        self.role.is_some_and(|r| r.is_staff())
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Some(veilig_identity::Role::Admin)
+    }
+
+    /// The name of a role in the page's language.
+    pub fn role_name(&self, role: &str) -> &'static str {
+        match role {
+            "admin" => self.t.t("role.admin"),
+            "security_officer" => self.t.t("role.security_officer"),
+            _ => self.t.t("role.employee"),
+        }
+    }
+
+    /// The name of an account status in the page's language.
+    pub fn status_name(&self, status: &str) -> &'static str {
+        match status {
+            "active" => self.t.t("status.active"),
+            "invited" => self.t.t("status.invited"),
+            _ => self.t.t("status.disabled"),
+        }
+    }
+
     /// `aria-current` for a navigation link.
     pub fn current(&self, prefix: &str) -> &'static str {
         let here = if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) };
@@ -63,7 +103,16 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
-        Ok(PageCtx { t: Texts::new(lang), path: parts.uri.path().to_owned(), version: veilig_core::VERSION })
+        let principal = parts.extensions.get::<crate::auth::Principal>().filter(|p| p.is_full());
+        let csrf = parts.extensions.get::<crate::auth::CsrfToken>().map(|c| c.0.clone()).unwrap_or_default();
+        Ok(PageCtx {
+            t: Texts::new(lang),
+            path: parts.uri.path().to_owned(),
+            version: veilig_core::VERSION,
+            user: principal.map(|p| p.user().email.clone()),
+            role: principal.map(|p| p.role()),
+            csrf,
+        })
     }
 }
 

@@ -19,20 +19,31 @@ use crate::metrics::Gauges;
         description = "JSON API of Veilig. Errors are shaped {\"error\": {\"code\", \"message\"}}.",
         license(name = "EUPL-1.2")
     ),
-    paths(healthz, status, super::audit::api_list, super::audit::api_verify),
-    components(schemas(
-        Health,
-        DatabaseHealth,
-        Status,
-        Capability,
-        ErrorBody,
-        ErrorDetail,
-        super::audit::AuditPage,
-        super::audit::AuditRecordView,
-        super::audit::VerifyResult
-    ))
+    paths(
+        healthz, status, super::audit::api_list, super::audit::api_verify,
+        api::setup, api::enroll, api::totp_begin, api::totp_confirm, api::login, api::login_totp, api::login_recovery, api::logout,
+        api::me, api::my_sessions, api::token_create, api::users_list, api::user_create, api::user_get, api::user_delete,
+        api::user_disable, api::user_enable, api::user_reset, api::user_resend, api::user_role,
+        api::groups_list, api::group_create, api::group_delete, api::member_add, api::member_remove,
+    ),
+    components(schemas(Health, DatabaseHealth, Status, Capability, ErrorBody, ErrorDetail, super::audit::AuditPage, super::audit::AuditRecordView, super::audit::VerifyResult)),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
+
+use super::identity_api as api;
+
+/// Declares the two ways to authenticate: the session cookie and API tokens.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("veilig_session"))));
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests may stop on failure.
 
 mod api;
+mod identity;
 mod pages;
 
 use std::net::SocketAddr;
@@ -17,9 +18,23 @@ pub struct TestApp {
     pub base: String,
     pub clock: Arc<FakeClock>,
     pub store: Store,
+    pub identity: veilig_identity::Identity,
     pub rt: tokio::runtime::Runtime,
     pub agent: http::Agent,
+    /// The CSRF token of `agent`'s browser session, once signed in.
+    pub csrf: std::cell::RefCell<String>,
 }
+
+/// An account made by a test, with what is needed to sign in again.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub email: String,
+    pub password: String,
+    pub secret: Vec<u8>,
+    pub recovery_codes: Vec<String>,
+}
+
+pub const PASSWORD: &str = "paarse fiets onder de brug";
 
 impl TestApp {
     pub fn start() -> TestApp {
@@ -28,23 +43,88 @@ impl TestApp {
 
     pub fn with(overrides: Overrides) -> TestApp {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let (base, clock, store) = rt.block_on(async {
+        let (base, clock, store, identity) = rt.block_on(async {
             let db = veilig_testkit::fresh_database().await;
             let overrides = Overrides { database_url: Some(db.url.clone()), data: Some(db.data_dir.display().to_string()), ..overrides };
             let config = Config::load(&overrides, None).unwrap();
             let store = Store::connect(&db.url, 4).await.unwrap();
             store.migrate().await.unwrap();
             let clock = Arc::new(FakeClock::new(time::macros::datetime!(2026-11-20 09:00 UTC)));
-            let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, EventBus::default());
+            let bus = EventBus::default();
+            let identity = veilig_identity::Identity {
+                store: store.clone(),
+                clock: clock.clone(),
+                hasher: veilig_identity::password::Hasher::new(2, 1024, 1).unwrap(),
+                secrets: veilig_identity::crypto::SecretBox::new(&[7u8; 32]),
+                bus: bus.clone(),
+                settings: veilig_identity::IdentitySettings::default(),
+            };
+            let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, identity.clone());
             let app = veilig_web::router(state);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             tokio::spawn(async move {
                 axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
             });
-            (format!("http://{addr}"), clock, store)
+            (format!("http://{addr}"), clock, store, identity)
         });
-        TestApp { base, clock, store, rt, agent: http::agent() }
+        TestApp { base, clock, store, identity, rt, agent: http::agent(), csrf: Default::default() }
+    }
+
+    /// Sends a JSON API request with this browser's cookies and CSRF token.
+    pub fn api(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
+        let csrf = self.csrf.borrow().clone();
+        http::send(&self.agent, method, &format!("{}{path}", self.base), &[("x-csrf-token", &csrf)], body.as_ref())
+    }
+
+    /// The current TOTP code for `secret` on the app's fake clock.
+    pub fn code(&self, secret: &[u8]) -> String {
+        let now = veilig_core::Clock::now(&*self.clock).unix_timestamp();
+        format!("{:06}", veilig_identity::totp::code_at(secret, veilig_identity::totp::step_of(now)))
+    }
+
+    /// Lets the clock move past the current TOTP step, so a new code can be used.
+    pub fn next_step(&self) {
+        self.clock.advance(time::Duration::seconds(30));
+    }
+
+    /// Creates the first administrator through the setup API, with an authenticator app, and
+    /// leaves this app's agent signed in as them.
+    pub fn sign_in_admin(&self) -> Account {
+        let token = self.rt.block_on(self.identity.issue_setup_token()).unwrap();
+        let email = "beheer@gemeente.nl";
+        let r = http::post_json(
+            &self.agent,
+            &format!("{}/api/v1/setup", self.base),
+            &serde_json::json!({"token": token, "email": email, "name": "Beheer", "password": PASSWORD}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        *self.csrf.borrow_mut() = r.json()["csrf_token"].as_str().unwrap().to_owned();
+        let account = self.enrol_totp(email);
+        assert_eq!(self.api("GET", "/api/v1/me", None).status, 200);
+        account
+    }
+
+    /// Adds and confirms an authenticator app for the session in `agent`.
+    pub fn enrol_totp(&self, email: &str) -> Account {
+        let t = self.api("POST", "/api/v1/me/totp", None);
+        assert_eq!(t.status, 200, "{}", t.body);
+        let secret = veilig_testkit::base32_decode(t.json()["secret"].as_str().unwrap());
+        let c = self.api("POST", "/api/v1/me/totp/confirm", Some(serde_json::json!({"code": self.code(&secret)})));
+        assert_eq!(c.status, 200, "{}", c.body);
+        let recovery_codes = c.json()["recovery_codes"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+        Account { email: email.to_owned(), password: PASSWORD.to_owned(), secret, recovery_codes }
+    }
+
+    /// Signs in with password and TOTP from scratch (moving the clock to a fresh step first).
+    pub fn login(&self, a: &Account) -> Reply {
+        self.next_step();
+        let r = self.api("POST", "/api/v1/login", Some(serde_json::json!({"email": a.email, "password": a.password})));
+        if r.status != 200 {
+            return r;
+        }
+        *self.csrf.borrow_mut() = r.json()["csrf_token"].as_str().unwrap().to_owned();
+        self.api("POST", "/api/v1/login/totp", Some(serde_json::json!({"code": self.code(&a.secret)})))
     }
 
     pub fn get(&self, path: &str) -> Reply {

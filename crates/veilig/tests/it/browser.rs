@@ -1,43 +1,112 @@
-//! Real headless Chromium against a real server: what a person sees.
+//! Real headless Chromium against a real server: what a person sees and does.
 
 use veilig_testkit::Browser;
 
+use crate::{PASSWORD, setup_link, totp_now};
+
+/// Fills the form fields by CSS selector and submits with the button.
+fn fill(b: &Browser, fields: &[(&str, &str)], submit: &str) {
+    for (css, value) in fields {
+        let el = b.find(css);
+        b.type_text(&el, value);
+    }
+    b.click(&b.find(submit));
+}
+
+/// Sets up an authenticator app on the factor page and returns its secret.
+fn confirm_app(b: &Browser) -> String {
+    let secret = b.text(&b.find("#totp-secret"));
+    fill(b, &[("#code", &totp_now(&secret))], "form.stack button[type=submit]");
+    b.wait_for_text("h1", "herstelcodes");
+    secret
+}
+
 #[test]
-fn dutch_home_page_language_switch_and_audit_log_in_chromium() {
+fn administrator_sets_up_signs_in_and_invites_an_employee_in_chromium() {
     let server = crate::start(&[]);
+    let link = setup_link(&server);
     let b = Browser::start(1280, 860);
-    b.goto(&server.url("/"));
-    assert_eq!(b.text(&b.find("h1")), "Overzicht");
-    assert_eq!(b.title(), "Overzicht · Veilig");
+
+    // The setup link: account, then the authenticator app, then recovery codes.
+    b.goto(&link);
+    assert_eq!(b.text(&b.find("h1")), "Veilig instellen");
+    fill(
+        &b,
+        &[("#email", "beheer@gemeente.nl"), ("#name", "Anna de Beheerder"), ("#password", PASSWORD), ("#password2", PASSWORD)],
+        "form.stack button",
+    );
+    b.wait_for_text("h1", "Tweede factor instellen");
+    assert!(b.execute("return document.querySelector('svg.qr path').getAttribute('d').length > 100", vec![]) == true, "a QR code is drawn");
+    b.save_screenshot("setup-factor-nl.png");
+    let secret = confirm_app(&b);
+    assert_eq!(b.execute("return document.querySelectorAll('#recovery-codes li').length", vec![]), 10);
+    b.click(&b.find("#codes-saved"));
+    b.wait_for_text("h1", "Overzicht");
     b.save_screenshot("home-nl.png");
 
     // Keyboard: the first Tab reaches the skip link.
     b.press_key("\u{E004}");
-    let focused = b.execute("return document.activeElement.className", vec![]);
-    assert_eq!(focused, "skip");
+    assert_eq!(b.execute("return document.activeElement.className", vec![]), "skip");
 
+    // The audit log shows what happened, filtered live with htmx.
     b.click(&b.find("a[hreflang=en]"));
     b.wait_for_text("h1", "Overview");
-
     b.goto(&server.url("/audit"));
-    let action = b.find("#f-action");
-    b.type_text(&action, "platform.");
-    b.wait_for_text("#audit-rows", "platform.started");
+    b.type_text(&b.find("#f-action"), "identity.");
+    b.wait_for_text("#audit-rows", "identity.enrolled");
     b.click(&b.find("button[hx-get='/audit/verify']"));
     b.wait_for_text("#verify-result", "Chain intact");
     b.save_screenshot("audit-en.png");
+    b.click(&b.find("a[hreflang=nl]"));
+
+    // Sign out and in again: password, then the app's code.
+    b.click(&b.find("form.logout button"));
+    b.wait_for_text("h1", "Inloggen");
+    b.save_screenshot("login-nl.png");
+    fill(&b, &[("#email", "beheer@gemeente.nl"), ("#password", PASSWORD)], "form.stack button");
+    b.wait_for_text("h1", "Tweede factor");
+    fill(&b, &[("#code", "000000")], "form.stack button");
+    b.wait_for_text(".error", "klopt niet");
+    // The code used at enrolment is spent; wait for the next one.
+    let first = totp_now(&secret);
+    while totp_now(&secret) == first {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    fill(&b, &[("#code", &totp_now(&secret))], "form.stack button");
+    b.wait_for_text("h1", "Overzicht");
+
+    // Invite an employee; the link appears on the page.
+    b.goto(&server.url("/admin/users"));
+    fill(&b, &[("#i-email", "medewerker@gemeente.nl"), ("#i-name", "Mo Medewerker")], "form.filters button");
+    let enroll_link = b.text(&b.find("#enroll-link"));
+    assert!(enroll_link.contains("/enroll/"), "{enroll_link}");
+    b.save_screenshot("users-nl.png");
+
+    // The employee enrols on a phone.
+    let phone = Browser::start(390, 844);
+    phone.goto(&enroll_link);
+    phone.wait_for_text("h1", "Account activeren");
+    fill(&phone, &[("#password", "groene appel naast de kachel"), ("#password2", "groene appel naast de kachel")], "form.stack button");
+    phone.wait_for_text("h1", "Tweede factor instellen");
+    phone.save_screenshot("enroll-factor-nl-phone.png");
+    confirm_app(&phone);
+    phone.click(&phone.find("#codes-saved"));
+    phone.wait_for_text("h1", "Mijn account");
+    let fits = phone.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]);
+    assert_eq!(fits, true, "the account page fits a phone");
+    phone.save_screenshot("me-nl-phone.png");
 }
 
 #[test]
 fn pages_fit_a_phone_screen() {
     let server = crate::start(&[]);
     let b = Browser::start(390, 844);
-    for path in ["/", "/audit"] {
+    for path in ["/login", &setup_link(&server).replace(&server.base, "")] {
         b.goto(&server.url(path));
         b.find("h1");
         let fits = b.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]);
         assert_eq!(fits, true, "{path} scrolls sideways on a phone");
     }
-    b.goto(&server.url("/"));
-    b.save_screenshot("home-nl-phone.png");
+    b.goto(&server.url("/login"));
+    b.save_screenshot("login-nl-phone.png");
 }

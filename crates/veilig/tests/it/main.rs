@@ -28,3 +28,49 @@ pub fn veilig(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(BIN).args(args).env_remove("VEILIG_CONFIG").output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// The one-time setup link `serve` printed.
+pub fn setup_link(server: &ServerProcess) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(line) = server.stdout().lines().find(|l| l.contains("/setup/")) {
+            return line.trim().to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "no setup link in: {}", server.stdout());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The current TOTP code for a base32 secret.
+pub fn totp_now(secret_base32: &str) -> String {
+    let secret = veilig_testkit::base32_decode(secret_base32);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    format!("{:06}", veilig_identity::totp::code_at(&secret, veilig_identity::totp::step_of(now)))
+}
+
+pub const PASSWORD: &str = "paarse fiets onder de brug";
+
+/// Creates the first administrator through the API and returns a signed-in agent and its CSRF token.
+pub fn admin_agent(server: &ServerProcess) -> (veilig_testkit::http::Agent, String) {
+    use veilig_testkit::http;
+    let token = setup_link(server).rsplit('/').next().unwrap().to_owned();
+    let agent = http::agent();
+    let r = http::post_json(
+        &agent,
+        &server.url("/api/v1/setup"),
+        &serde_json::json!({"token": token, "email": "beheer@gemeente.nl", "password": PASSWORD}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
+    let t = http::send(&agent, "POST", &server.url("/api/v1/me/totp"), &[("x-csrf-token", &csrf)], None);
+    let secret = t.json()["secret"].as_str().unwrap().to_owned();
+    let c = http::send(
+        &agent,
+        "POST",
+        &server.url("/api/v1/me/totp/confirm"),
+        &[("x-csrf-token", &csrf)],
+        Some(&serde_json::json!({"code": totp_now(&secret)})),
+    );
+    assert_eq!(c.status, 200, "{}", c.body);
+    (agent, csrf)
+}

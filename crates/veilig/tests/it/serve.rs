@@ -17,7 +17,7 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     let mut server = crate::start(&[]);
     assert!(server.stdout().contains(&format!("running at http://127.0.0.1:{}", server.port)), "it says where it runs");
     let agent = http::agent();
-    assert_eq!(http::get(&agent, &server.url("/")).status, 200);
+    assert_eq!(http::get(&agent, &server.url("/login")).status, 200);
     let status = server.terminate();
     assert!(status.success(), "exit status {status}");
 
@@ -44,13 +44,14 @@ fn json_logs_on_request() {
 #[test]
 fn a_crash_loses_no_acknowledged_write() {
     let mut server = crate::start(&[]);
+    let (agent, _) = crate::admin_agent(&server);
     let acknowledged = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
     for _ in 0..4 {
         let (ack, stop, url) = (acknowledged.clone(), stop.clone(), server.url("/audit/export?format=json&action=none."));
+        let agent = agent.clone();
         workers.push(std::thread::spawn(move || {
-            let agent = http::agent();
             while !stop.load(Ordering::Relaxed) {
                 match agent.get(&url).call() {
                     Ok(r) if r.status().as_u16() == 200 => {

@@ -1,0 +1,71 @@
+//! Builds the capabilities from the configuration: shared by `serve` and the other commands.
+
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use veilig_core::{Config, EventBus, SharedClock};
+use veilig_identity::crypto::SecretBox;
+use veilig_identity::password::Hasher;
+use veilig_identity::{Identity, IdentitySettings};
+use veilig_store::Store;
+
+/// The installation's secret key (for second-factor secrets at rest), created on first use in
+/// `<data>/keys/secret.key`, readable by the owner only. Instances that share a PostgreSQL
+/// database must share this file.
+pub fn secret_key(data_dir: &Path) -> Result<[u8; 32], String> {
+    let dir = data_dir.join("keys");
+    let path = dir.join("secret.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| format!("{} is not a Veilig key", path.display()))?;
+        return bytes.try_into().map_err(|_| format!("{} is not a Veilig key", path.display()));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let key = SecretBox::generate_key();
+    let text = base64::engine::general_purpose::STANDARD.encode(key);
+    write_private(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+pub fn identity(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) -> Result<Identity, String> {
+    let key = secret_key(&config.data_dir)?;
+    let hasher = Hasher::production()?;
+    let settings = IdentitySettings {
+        session_idle_ms: config.identity.session_idle.as_millis() as i64,
+        session_max_ms: config.identity.session_max.as_millis() as i64,
+        issuer: config.identity.organisation.clone(),
+        ..IdentitySettings::default()
+    };
+    Ok(Identity { store: store.clone(), clock, hasher, secrets: SecretBox::new(&key), bus, settings })
+}
+
+/// Removes sessions past their limits every minute (a session is also checked on each use;
+/// this keeps the table small and the session lists true).
+pub fn spawn_session_sweeper(identity: Identity) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = identity.clock.now_ms();
+            if let Err(e) = identity.store.sessions_expire(now, identity.settings.session_idle_ms).await {
+                tracing::warn!(error = %e, "could not remove expired sessions");
+            }
+        }
+    });
+}
