@@ -124,6 +124,27 @@ pub const SETTINGS: &[Setting] = &[
         flag: "",
         doc: "a session ends this many hours after sign-in, used or not (default 12)",
     },
+    Setting {
+        key: "smtp.host",
+        env: "VEILIG_SMTP_HOST",
+        flag: "",
+        doc: "mail server for invitations and security notices; without it links are copied from the pages",
+    },
+    Setting {
+        key: "smtp.port",
+        env: "VEILIG_SMTP_PORT",
+        flag: "",
+        doc: "mail server port (default 587 for starttls, 465 for tls, 25 for none)",
+    },
+    Setting {
+        key: "smtp.tls",
+        env: "VEILIG_SMTP_TLS",
+        flag: "",
+        doc: "starttls (default), tls, or none (only for a mail server on loopback)",
+    },
+    Setting { key: "smtp.username", env: "VEILIG_SMTP_USERNAME", flag: "", doc: "user name at the mail server, if it asks for one" },
+    Setting { key: "smtp.password_file", env: "VEILIG_SMTP_PASSWORD_FILE", flag: "", doc: "file holding the mail server password" },
+    Setting { key: "smtp.from", env: "VEILIG_SMTP_FROM", flag: "", doc: "sender address, such as Veilig <veilig@gemeente.nl>" },
     Setting { key: "log.format", env: "VEILIG_LOG_FORMAT", flag: "--log-format", doc: "text or json (default text)" },
     Setting {
         key: "log.level",
@@ -147,6 +168,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub log: LogConfig,
     pub identity: IdentityConfig,
+    /// Outgoing mail; `None` when no mail server is configured.
+    pub smtp: Option<SmtpConfig>,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -168,6 +191,23 @@ pub struct IdentityConfig {
     pub organisation: String,
     pub session_idle: Duration,
     pub session_max: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    StartTls,
+    Tls,
+    None,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,6 +301,39 @@ impl Config {
             .map(|h| Duration::from_secs(h * 3600))
             .unwrap_or(Duration::from_secs(12 * 3600));
 
+        let smtp_host = layers.get("smtp.host", |s| {
+            let s = non_empty(s)?;
+            if s.contains(char::is_whitespace) || s.contains('/') {
+                Err("a host name or address, such as mail.gemeente.nl".to_owned())
+            } else {
+                Ok(s.to_owned())
+            }
+        });
+        let smtp_tls = layers
+            .get("smtp.tls", |s| match s.trim() {
+                "starttls" => Ok(SmtpTls::StartTls),
+                "tls" => Ok(SmtpTls::Tls),
+                "none" => Ok(SmtpTls::None),
+                other => Err(format!("'{other}' is not starttls, tls or none")),
+            })
+            .unwrap_or(SmtpTls::StartTls);
+        let smtp_port = layers.get("smtp.port", |s| parse_in_range(s, 1, 65535)).map(|p| p as u16);
+        let smtp_username = layers.get("smtp.username", |s| non_empty(s).map(str::to_owned));
+        let smtp_password = layers.get("smtp.password_file", |s| {
+            let path = existing_file(s)?;
+            std::fs::read_to_string(&path)
+                .map(|t| SecretString::from(t.trim_end_matches(['\n', '\r']).to_owned()))
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        });
+        let smtp_from = layers.get("smtp.from", |s| {
+            let s = non_empty(s)?;
+            if s.contains('@') && !s.contains(['\r', '\n']) {
+                Ok(s.to_owned())
+            } else {
+                Err("an address such as Veilig <veilig@gemeente.nl>".to_owned())
+            }
+        });
+
         // Settings that are only wrong together.
         let tls = match (tls_cert, tls_key) {
             (Some(cert), Some(key)) => Some(TlsConfig { cert, key }),
@@ -294,6 +367,26 @@ impl Config {
             format!("{scheme}://{listen}")
         });
 
+        let smtp = match smtp_host {
+            Some(host) => {
+                let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+                if smtp_tls == SmtpTls::None && !loopback {
+                    layers.problem("smtp.tls", "none is only allowed for a mail server on this machine (127.0.0.1); use starttls or tls");
+                }
+                let from = smtp_from.unwrap_or_else(|| {
+                    layers.problem("smtp.from", "set the sender address when smtp.host is set");
+                    String::new()
+                });
+                let port = smtp_port.unwrap_or(match smtp_tls {
+                    SmtpTls::StartTls => 587,
+                    SmtpTls::Tls => 465,
+                    SmtpTls::None => 25,
+                });
+                Some(SmtpConfig { host, port, tls: smtp_tls, username: smtp_username, password: smtp_password, from })
+            }
+            None => None,
+        };
+
         let file = layers.file_path.map(Path::to_path_buf);
         layers.check_unknown_keys();
         if !layers.problems.is_empty() {
@@ -311,6 +404,7 @@ impl Config {
             shutdown_grace,
             log: LogConfig { format: log_format, level: log_level },
             identity: IdentityConfig { organisation, session_idle, session_max },
+            smtp,
             file,
         })
     }

@@ -6,7 +6,7 @@ use tokio::sync::broadcast;
 
 /// Something that happened in one capability that others may act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// A record was appended to the audit chain.
     Audited { seq: i64, action: String, actor: String },
@@ -22,6 +22,11 @@ pub enum Event {
     UserDisabled { user_id: String },
     /// A user's second factors were reset: their sessions are gone and they must enrol again.
     FactorsReset { user_id: String },
+    /// An enrolment link was made for a user (invitation, resend, factor reset). The URL is a
+    /// secret: it is mailed, never logged.
+    InvitationIssued { user_id: String, url: String },
+    /// A second factor was added to or removed from an account.
+    FactorChanged { user_id: String, added: bool, kind: String },
     /// A session ended (logout, expiry, an administrator).
     SessionEnded { user_id: String, reason: String },
 }

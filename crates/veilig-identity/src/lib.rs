@@ -17,6 +17,7 @@ pub mod role;
 pub mod service;
 pub mod throttle;
 pub mod totp;
+pub mod webauthn;
 
 pub use email::Email;
 pub use role::Role;
@@ -35,6 +36,8 @@ pub enum IdentityError {
     Throttled { retry_after_secs: i64 },
     #[error("this link is invalid, used or expired")]
     BadToken,
+    #[error("the server is busy checking passwords; try again in a moment")]
+    Busy,
     #[error("not signed in, or the session has ended")]
     NoSession,
     #[error("this needs a second factor first")]

@@ -105,6 +105,9 @@ const DUTCH_COMMON: &[&str] = &[
 pub struct Hasher {
     argon: Argon2<'static>,
     pool: Arc<Semaphore>,
+    /// Hashes waiting for a worker; past `max_waiting` new ones are turned away at once.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    max_waiting: usize,
     /// A hash of a random password, verified against when the account does not exist so that
     /// the answer takes as long either way.
     dummy: Arc<String>,
@@ -123,16 +126,36 @@ impl Hasher {
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
         let dummy = argon.hash_password(crate::crypto::random_token("").as_bytes(), &salt).map_err(|e| e.to_string())?.to_string();
-        Ok(Hasher { argon, pool: Arc::new(Semaphore::new(workers.max(1))), dummy: Arc::new(dummy) })
+        Ok(Hasher {
+            argon,
+            pool: Arc::new(Semaphore::new(workers.max(1))),
+            waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            max_waiting: 64,
+            dummy: Arc::new(dummy),
+        })
     }
 
+    /// One core is always left for everything else, so a flood of sign-ins cannot starve the
+    /// pages of people already signed in.
     pub fn production() -> Result<Hasher, String> {
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Hasher::new(workers, 19 * 1024, 2)
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Hasher::new(cores.saturating_sub(1).max(1), 19 * 1024, 2)
+    }
+
+    /// Waits for a worker, or says `Busy` when too many are waiting already.
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Busy> {
+        use std::sync::atomic::Ordering;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(Busy);
+        }
+        let permit = self.pool.acquire().await.map_err(|_| Busy);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        permit
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, String> {
-        let _permit = self.pool.acquire().await.map_err(|e| e.to_string())?;
+        let _permit = self.permit().await.map_err(|_| "the server is busy checking passwords; try again in a moment".to_owned())?;
         let argon = self.argon.clone();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
@@ -145,8 +168,8 @@ impl Hasher {
 
     /// Verifies against `stored`, or against the dummy hash when there is none, so the time
     /// taken does not reveal whether an account exists.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> bool {
-        let Ok(_permit) = self.pool.acquire().await else { return false };
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, Busy> {
+        let _permit = self.permit().await?;
         let argon = self.argon.clone();
         let password = password.to_owned();
         let exists = stored.is_some();
@@ -157,9 +180,13 @@ impl Hasher {
         })
         .await
         .unwrap_or(false);
-        ok && exists
+        Ok(ok && exists)
     }
 }
+
+/// Too many password checks are waiting: the request is refused rather than queued forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
 
 #[cfg(test)]
 mod tests {
@@ -181,9 +208,30 @@ mod tests {
         let h = Hasher::new(2, 1024, 1).unwrap();
         let stored = h.hash("paarse fiets onder de brug").await.unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert!(h.verify("paarse fiets onder de brug", Some(&stored)).await);
-        assert!(!h.verify("paarse fiets onder de trein", Some(&stored)).await);
-        assert!(!h.verify("anything", None).await);
-        assert!(!h.verify("x", Some("not a hash")).await);
+        assert_eq!(h.verify("paarse fiets onder de brug", Some(&stored)).await, Ok(true));
+        assert_eq!(h.verify("paarse fiets onder de trein", Some(&stored)).await, Ok(false));
+        assert_eq!(h.verify("anything", None).await, Ok(false));
+        assert_eq!(h.verify("x", Some("not a hash")).await, Ok(false));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_says_busy_instead_of_waiting() {
+        let mut h = Hasher::new(1, 8 * 1024, 3).unwrap();
+        h.max_waiting = 2;
+        let stored = h.hash("paarse fiets onder de brug").await.unwrap();
+        let tries: Vec<_> = (0..12)
+            .map(|_| {
+                let h = h.clone();
+                let stored = stored.clone();
+                tokio::spawn(async move { h.verify("x", Some(&stored)).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for t in tries {
+            if t.await.unwrap() == Err(Busy) {
+                busy += 1;
+            }
+        }
+        assert!(busy > 0, "some of twelve simultaneous checks must be turned away");
     }
 }

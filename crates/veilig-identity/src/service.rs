@@ -20,6 +20,8 @@ pub struct IdentitySettings {
     pub enroll_valid_ms: i64,
     /// Shown in authenticator apps next to the account.
     pub issuer: String,
+    /// Where employees reach Veilig, for links in mail.
+    pub public_url: String,
 }
 
 impl Default for IdentitySettings {
@@ -30,6 +32,7 @@ impl Default for IdentitySettings {
             setup_valid_ms: 24 * 3_600_000,
             enroll_valid_ms: 7 * 24 * 3_600_000,
             issuer: "Veilig".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -102,6 +105,8 @@ pub struct Identity {
     pub secrets: SecretBox,
     pub bus: EventBus,
     pub settings: IdentitySettings,
+    /// The WebAuthn relying party; `None` when the public URL has no domain name.
+    pub passkeys: Option<std::sync::Arc<crate::webauthn::Passkeys>>,
 }
 
 impl Identity {
@@ -250,6 +255,7 @@ impl Identity {
         let token = self.new_enroll_token(&mut tx, &user.id).await?;
         let e = actor.entry("identity.user_invited", &user.email).details(serde_json::json!({"role": role.as_str(), "groups": groups}));
         self.commit_audited(tx, &[e]).await?;
+        self.announce_link(&user.id, &token);
         Ok((user, token))
     }
 
@@ -283,7 +289,17 @@ impl Identity {
         let token = self.new_enroll_token(&mut tx, &user.id).await?;
         let e = actor.entry("identity.invitation_resent", &user.email);
         self.commit_audited(tx, &[e]).await?;
+        self.announce_link(&user.id, &token);
         Ok((user, token))
+    }
+
+    /// The enrolment link for a token.
+    pub fn enrollment_url(&self, token: &str) -> String {
+        format!("{}/enroll/{token}", self.settings.public_url)
+    }
+
+    fn announce_link(&self, user_id: &str, token: &str) {
+        self.bus.publish(Event::InvitationIssued { user_id: user_id.to_owned(), url: self.enrollment_url(token) });
     }
 
     /// The enrolment link's first step: choose a password. Returns an enrolment session.
@@ -374,6 +390,7 @@ impl Identity {
         let (codes, entries) = self.after_first_factor(&mut tx, s, first, "totp").await?;
         let session = self.renew_session(&mut tx, s, STAGE_FULL).await?;
         self.commit_audited(tx, &entries).await?;
+        self.bus.publish(Event::FactorChanged { user_id: s.user.id.clone(), added: true, kind: "totp".to_owned() });
         Ok((codes, session))
     }
 
@@ -452,6 +469,18 @@ impl Identity {
 
     // ---- Login -------------------------------------------------------------------------
 
+    pub(crate) async fn throttle_state_pub(&self, key: &str) -> Result<State> {
+        self.throttle_state(key).await
+    }
+
+    pub(crate) async fn fail_pub(&self, email: &str, ip: &str, reason: &str) -> Result<()> {
+        self.fail(email, ip, reason).await
+    }
+
+    pub(crate) async fn new_session_pub(&self, tx: &mut Tx, user_id: &str, stage: &str, ip: &str, user_agent: &str) -> Result<String> {
+        self.new_session(tx, user_id, stage, ip, user_agent).await
+    }
+
     async fn throttle_state(&self, key: &str) -> Result<State> {
         Ok(self
             .store
@@ -506,7 +535,7 @@ impl Identity {
             Ok(e) => e,
             Err(_) => {
                 // Spend the same time as a real check.
-                self.hasher.verify(password, None).await;
+                let _ = self.hasher.verify(password, None).await;
                 return Err(IdentityError::BadCredentials);
             }
         };
@@ -517,7 +546,8 @@ impl Identity {
             return Err(e);
         }
         let user = self.store.user_by_email(email.as_str()).await?;
-        let ok = self.hasher.verify(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await;
+        let ok =
+            self.hasher.verify(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await.map_err(|_| IdentityError::Busy)?;
         let user = match user {
             Some(u) if ok && u.status == "active" => u,
             Some(u) if ok && u.status == "disabled" => {
@@ -766,6 +796,7 @@ impl Identity {
         let token = self.new_enroll_token(&mut tx, &user.id).await?;
         self.commit_audited(tx, &[actor.entry("identity.factors_reset", &user.email)]).await?;
         self.bus.publish(Event::FactorsReset { user_id: user.id.clone() });
+        self.announce_link(&user.id, &token);
         Ok((user, token))
     }
 

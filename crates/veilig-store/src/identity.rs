@@ -292,6 +292,29 @@ impl Store {
         .map(|_| ())
     }
 
+    /// Keeps the state of a passwordless sign-in until `expires_ms`.
+    pub async fn challenge_put(&self, id_hash: &str, state: &str, expires_ms: i64, now_ms: i64) -> Result<()> {
+        self.execute("DELETE FROM webauthn_challenges WHERE expires_ms <= $1", &[Arg::Int(now_ms)]).await?;
+        self.execute(
+            "INSERT INTO webauthn_challenges (id_hash, state, expires_ms) VALUES ($1, $2, $3)",
+            &[id_hash.into(), state.into(), Arg::Int(expires_ms)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Takes (reads and removes) a challenge's state if it has not expired: each works once.
+    pub async fn challenge_take(&self, id_hash: &str, now_ms: i64) -> Result<Option<String>> {
+        let mut tx = self.begin().await?;
+        let row = tx.fetch_optional("SELECT state, expires_ms FROM webauthn_challenges WHERE id_hash = $1", &[id_hash.into()]).await?;
+        tx.execute("DELETE FROM webauthn_challenges WHERE id_hash = $1", &[id_hash.into()]).await?;
+        tx.commit().await?;
+        match row {
+            Some(r) if r.int(1)? > now_ms => Ok(Some(r.text(0)?)),
+            _ => Ok(None),
+        }
+    }
+
     pub async fn throttle_clear(&self, key: &str) -> Result<()> {
         self.execute("DELETE FROM login_throttle WHERE key = $1", &[key.into()]).await.map(|_| ())
     }

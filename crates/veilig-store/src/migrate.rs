@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_identity.sql"),
         postgres: include_str!("../migrations/postgres/0002_identity.sql"),
     },
+    Migration {
+        version: 3,
+        name: "webauthn",
+        sqlite: include_str!("../migrations/sqlite/0003_webauthn.sql"),
+        postgres: include_str!("../migrations/postgres/0003_webauthn.sql"),
+    },
 ];
 
 /// A migration that this call applied.

@@ -185,6 +185,25 @@ impl Browser {
         base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).unwrap_or_default()
     }
 
+    /// Adds a virtual platform authenticator (a passkey store with user verification) to the
+    /// browser, through WebDriver's WebAuthn extension.
+    pub fn add_virtual_authenticator(&self) -> String {
+        let v = self.command(
+            "POST",
+            "/webauthn/authenticator",
+            Some(json!({
+                "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                "hasUserVerification": true, "isUserVerified": true, "automaticPresenceSimulation": true
+            })),
+        );
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The credentials a virtual authenticator holds.
+    pub fn virtual_credentials(&self, authenticator: &str) -> Vec<Value> {
+        self.command("GET", &format!("/webauthn/authenticator/{authenticator}/credentials"), None).as_array().cloned().unwrap_or_default()
+    }
+
     /// Sends a raw WebDriver command for this session (for example the WebAuthn extension).
     pub fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         self.call(method, &self.s(path), body)

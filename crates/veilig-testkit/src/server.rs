@@ -18,10 +18,16 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `binary serve` on a free port against `db`, with `extra` arguments, and waits
-    /// until `/healthz` answers.
+    /// Starts `binary serve` on a free port against `db`, with `extra` arguments (where
+    /// `{port}` stands for the port), and waits until `/healthz` answers.
     pub fn start(binary: &Path, db: &TestDatabase, extra: &[&str]) -> ServerProcess {
+        Self::start_with_env(binary, db, extra, &[])
+    }
+
+    /// Like [`ServerProcess::start`], with extra environment variables for the server.
+    pub fn start_with_env(binary: &Path, db: &TestDatabase, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         let port = crate::free_port();
+        let extra: Vec<String> = extra.iter().map(|a| a.replace("{port}", &port.to_string())).collect();
         let logs = crate::temp_dir("logs");
         let stdout_file = logs.join("stdout");
         let stderr_file = logs.join("stderr");
@@ -32,8 +38,9 @@ impl ServerProcess {
             .args(["serve", "--data"])
             .arg(&db.data_dir)
             .args(["--database-url", &db.url, "--listen", &listen])
-            .args(extra)
+            .args(&extra)
             .env_remove("VEILIG_CONFIG")
+            .envs(env.iter().copied())
             .current_dir(&db.data_dir)
             .stdin(Stdio::null())
             .stdout(out)

@@ -142,6 +142,7 @@ impl From<veilig_identity::IdentityError> for ApiError {
                 "too_many_attempts",
                 format!("too many attempts; try again in {retry_after_secs} seconds"),
             ),
+            E::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
             E::BadToken => ApiError::new(StatusCode::GONE, "invalid_link", e.to_string()),
             E::NoSession => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
             E::SecondFactorRequired => ApiError::new(StatusCode::UNAUTHORIZED, "second_factor_required", e.to_string()),

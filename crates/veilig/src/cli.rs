@@ -325,8 +325,22 @@ async fn users(command: UsersCommand) -> ExitCode {
             let actor = veilig_identity::service::Actor { email: "cli".to_owned(), user_id: None, ip: String::new() };
             match identity.invite(&actor, &a.email, a.name.as_deref().unwrap_or(""), role, &a.groups).await {
                 Ok((user, token)) => {
-                    println!("Created {} ({}). Send this one-time enrolment link (valid 7 days):", user.email, role.as_str());
-                    println!("  {}/enroll/{token}", config.public_url);
+                    let url = identity.enrollment_url(&token);
+                    println!("Created {} ({}).", user.email, role.as_str());
+                    match &config.smtp {
+                        Some(smtp) => {
+                            let mail = veilig_mail::notices::invitation(config.language, &config.identity.organisation, &url);
+                            let sent = match veilig_mail::Mailer::new(smtp) {
+                                Ok(m) => m.send(&user.email, &mail.subject, &mail.body).await.map_err(|e| e.to_string()),
+                                Err(e) => Err(e.to_string()),
+                            };
+                            match sent {
+                                Ok(()) => println!("The enrolment link was mailed to {}.", user.email),
+                                Err(e) => println!("Mailing failed ({e}); send this one-time link yourself (valid 7 days):\n  {url}"),
+                            }
+                        }
+                        None => println!("Send this one-time enrolment link (valid 7 days):\n  {url}"),
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

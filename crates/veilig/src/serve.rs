@@ -140,6 +140,14 @@ pub async fn serve(config: Config) -> ExitCode {
         }
     };
     crate::wiring::spawn_session_sweeper(identity.clone());
+    match crate::wiring::spawn_mail(&config, &store, &bus) {
+        Ok(true) => tracing::info!("mail notices are on"),
+        Ok(false) => tracing::info!("no mail server configured: invitation links are shown on the pages"),
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity);
     let app = veilig_web::router(state);
     bus.publish(Event::ServerStarted { version: veilig_core::VERSION.to_owned() });

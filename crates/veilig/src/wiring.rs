@@ -50,9 +50,17 @@ pub fn identity(config: &Config, store: &Store, clock: SharedClock, bus: EventBu
         session_idle_ms: config.identity.session_idle.as_millis() as i64,
         session_max_ms: config.identity.session_max.as_millis() as i64,
         issuer: config.identity.organisation.clone(),
+        public_url: config.public_url.clone(),
         ..IdentitySettings::default()
     };
-    Ok(Identity { store: store.clone(), clock, hasher, secrets: SecretBox::new(&key), bus, settings })
+    let passkeys = match veilig_identity::webauthn::Passkeys::new(&config.public_url, &config.identity.organisation) {
+        Ok(p) => Some(std::sync::Arc::new(p)),
+        Err(why) => {
+            tracing::info!(%why, "passkeys are off");
+            None
+        }
+    };
+    Ok(Identity { store: store.clone(), clock, hasher, secrets: SecretBox::new(&key), bus, settings, passkeys })
 }
 
 /// Removes sessions past their limits every minute (a session is also checked on each use;
@@ -68,4 +76,12 @@ pub fn spawn_session_sweeper(identity: Identity) {
             }
         }
     });
+}
+
+/// Starts mailing invitations and security notices when a mail server is configured.
+pub fn spawn_mail(config: &Config, store: &Store, bus: &EventBus) -> Result<bool, String> {
+    let Some(smtp) = &config.smtp else { return Ok(false) };
+    let mailer = veilig_mail::Mailer::new(smtp).map_err(|e| e.to_string())?;
+    veilig_mail::notices::spawn(bus, store.clone(), mailer, config.identity.organisation.clone(), config.language);
+    Ok(true)
 }

@@ -28,10 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/tokens/revoke", post(token_revoke))
 }
 
-pub fn link(state: &AppState, path: &str, token: &str) -> String {
-    format!("{}/{path}/{token}", state.config.public_url)
-}
-
 pub struct UserRow {
     pub user: UserRecord,
     pub groups: Vec<String>,
@@ -88,7 +84,7 @@ async fn invite(
     let groups: Vec<String> = f.group.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect();
     match state.identity.invite(&p.actor(&ip.0.to_string()), &f.email, &f.name, role, &groups).await {
         Ok((user, token)) => {
-            let url = link(&state, "enroll", &token);
+            let url = state.identity.enrollment_url(&token);
             users_render(&state, ctx, Some((user.email, url)), None).await
         }
         Err(e) => {
@@ -165,8 +161,8 @@ async fn user_action(
     let result: Result<Option<String>, veilig_identity::IdentityError> = match f.action.as_str() {
         "disable" => state.identity.disable_user(&actor, id_ref).await.map(|_| None),
         "enable" => state.identity.enable_user(&actor, id_ref).await.map(|_| None),
-        "reset" => state.identity.reset_factors(&actor, id_ref).await.map(|(_, t)| Some(link(&state, "enroll", &t))),
-        "resend" => state.identity.resend_invitation(&actor, id_ref).await.map(|(_, t)| Some(link(&state, "enroll", &t))),
+        "reset" => state.identity.reset_factors(&actor, id_ref).await.map(|(_, t)| Some(state.identity.enrollment_url(&t))),
+        "resend" => state.identity.resend_invitation(&actor, id_ref).await.map(|(_, t)| Some(state.identity.enrollment_url(&t))),
         "role" => match Role::parse(&f.value) {
             Some(role) => state.identity.set_role(&actor, id_ref, role).await.map(|_| None),
             None => Err(veilig_identity::IdentityError::Invalid("unknown role".to_owned())),

@@ -40,6 +40,7 @@ pub fn error_text(ctx: &PageCtx, e: &IdentityError) -> String {
         IdentityError::BadCode => ctx.t.t("login.bad_code").to_owned(),
         IdentityError::Throttled { retry_after_secs } => format!("{} ({retry_after_secs} s)", ctx.t.t("login.throttled")),
         IdentityError::BadToken => ctx.t.t("link.invalid").to_owned(),
+        IdentityError::Busy => ctx.t.t("login.busy").to_owned(),
         IdentityError::Invalid(m) | IdentityError::Conflict(m) => format!("{} {m}", ctx.t.t("form.check")),
         IdentityError::NoSession | IdentityError::SecondFactorRequired => ctx.t.t("login.again").to_owned(),
         IdentityError::Forbidden => ctx.t.t("error.forbidden").to_owned(),
@@ -58,6 +59,7 @@ fn status_of(e: &IdentityError) -> StatusCode {
         }
         IdentityError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         IdentityError::BadToken => StatusCode::GONE,
+        IdentityError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         IdentityError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         IdentityError::Conflict(_) => StatusCode::CONFLICT,
         IdentityError::Forbidden => StatusCode::FORBIDDEN,
@@ -282,6 +284,7 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<String>,
+    passkeys: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -297,8 +300,14 @@ struct LoginForm {
     next: String,
 }
 
-async fn login_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Response {
-    render(&LoginPage { ctx, email: String::new(), next: safe_next(q.next.as_deref()), error: None })
+async fn login_page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<NextQuery>) -> Response {
+    render(&LoginPage {
+        ctx,
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+        error: None,
+        passkeys: state.identity.passkeys.is_some(),
+    })
 }
 
 async fn login_submit(
@@ -315,7 +324,8 @@ async fn login_submit(
         Err(e) => {
             let msg = error_text(&ctx, &e);
             let status = status_of(&e);
-            with_status(render(&LoginPage { ctx, email: f.email.chars().take(254).collect(), next, error: Some(msg) }), status)
+            let passkeys = state.identity.passkeys.is_some();
+            with_status(render(&LoginPage { ctx, email: f.email.chars().take(254).collect(), next, error: Some(msg), passkeys }), status)
         }
     }
 }
@@ -326,6 +336,7 @@ struct SecondPage {
     ctx: PageCtx,
     next: String,
     has_totp: bool,
+    has_passkey: bool,
     error: Option<String>,
 }
 
@@ -341,9 +352,10 @@ async fn second_page(State(state): State<AppState>, ctx: PageCtx, AnySession(s):
     if s.is_full() {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
-    let has_totp =
-        state.identity.store.factors_of(&s.user.id).await.map(|f| f.iter().any(|f| f.kind == "totp" && f.confirmed)).unwrap_or(true);
-    render(&SecondPage { ctx, next: safe_next(q.next.as_deref()), has_totp, error: None })
+    let factors = state.identity.store.factors_of(&s.user.id).await.unwrap_or_default();
+    let has_totp = factors.iter().any(|f| f.kind == "totp" && f.confirmed);
+    let has_passkey = factors.iter().any(|f| f.kind == "passkey" && f.confirmed) && state.identity.passkeys.is_some();
+    render(&SecondPage { ctx, next: safe_next(q.next.as_deref()), has_totp, has_passkey, error: None })
 }
 
 async fn second_submit(
@@ -366,7 +378,7 @@ async fn second_submit(
         Err(e) => {
             let msg = error_text(&ctx, &e);
             let status = status_of(&e);
-            with_status(render(&SecondPage { ctx, next, has_totp: true, error: Some(msg) }), status)
+            with_status(render(&SecondPage { ctx, next, has_totp: true, has_passkey: false, error: Some(msg) }), status)
         }
     }
 }

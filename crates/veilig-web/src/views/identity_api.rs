@@ -25,6 +25,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/login/totp", post(login_totp))
         .route("/api/v1/login/recovery", post(login_recovery))
         .route("/api/v1/logout", post(logout))
+        .route("/api/v1/me/passkey/begin", post(passkey_register_begin))
+        .route("/api/v1/me/passkey/finish", post(passkey_register_finish))
+        .route("/api/v1/login/passkey/begin", post(passkey_second_begin))
+        .route("/api/v1/login/passkey/finish", post(passkey_second_finish))
+        .route("/api/v1/passkey/begin", post(passwordless_begin))
+        .route("/api/v1/passkey/finish", post(passwordless_finish))
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/sessions", get(my_sessions))
         .route("/api/v1/tokens", post(token_create))
@@ -346,7 +352,7 @@ async fn user_create(
 ) -> Result<Response, ApiError> {
     let role = parse_role(r.role.as_deref())?;
     let (user, token) = state.identity.invite(&p.actor(&ip.0.to_string()), &r.email, &r.name, role, &r.groups).await?;
-    let enrollment_url = super::admin::link(&state, "enroll", &token);
+    let enrollment_url = state.identity.enrollment_url(&token);
     Ok((StatusCode::CREATED, Json(Invited { user: view(&state, user).await?, enrollment_url })).into_response())
 }
 
@@ -407,7 +413,7 @@ async fn user_reset(
     Path(id): Path<String>,
 ) -> Result<Json<EnrollmentLink>, ApiError> {
     let (_, token) = state.identity.reset_factors(&p.actor(&ip.0.to_string()), &id).await?;
-    Ok(Json(EnrollmentLink { enrollment_url: super::admin::link(&state, "enroll", &token) }))
+    Ok(Json(EnrollmentLink { enrollment_url: state.identity.enrollment_url(&token) }))
 }
 
 /// A new enrolment link for an invited user.
@@ -419,7 +425,7 @@ async fn user_resend(
     Path(id): Path<String>,
 ) -> Result<Json<EnrollmentLink>, ApiError> {
     let (_, token) = state.identity.resend_invitation(&p.actor(&ip.0.to_string()), &id).await?;
-    Ok(Json(EnrollmentLink { enrollment_url: super::admin::link(&state, "enroll", &token) }))
+    Ok(Json(EnrollmentLink { enrollment_url: state.identity.enrollment_url(&token) }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -503,4 +509,94 @@ async fn member_remove(
 ) -> Result<StatusCode, ApiError> {
     state.identity.set_membership(&p.actor(&ip.0.to_string()), &user_id, &name, false).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts adding a passkey or security key; returns WebAuthn creation options.
+#[utoipa::path(post, path = "/api/v1/me/passkey/begin", responses((status = 200, description = "WebAuthn PublicKeyCredentialCreationOptions"), (status = 401, body = crate::error::ErrorBody)))]
+async fn passkey_register_begin(State(state): State<AppState>, AnySession(s): AnySession) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(state.identity.passkey_register_begin(&s).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasskeyFinish {
+    /// The browser's PublicKeyCredential, with binary fields in base64url.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasskeyAdded {
+    /// Shown once, when this was the first factor.
+    pub recovery_codes: Vec<String>,
+    /// Where to go next.
+    pub next: String,
+}
+
+/// Finishes adding a passkey; the session is then fully signed in.
+#[utoipa::path(post, path = "/api/v1/me/passkey/finish", request_body = PasskeyFinish, responses((status = 200, body = PasskeyAdded), (status = 401, body = crate::error::ErrorBody)))]
+async fn passkey_register_finish(
+    State(state): State<AppState>,
+    AnySession(s): AnySession,
+    axum::Extension(secure): axum::Extension<Secure>,
+    ApiJson(r): ApiJson<PasskeyFinish>,
+) -> Result<Response, ApiError> {
+    let (codes, token) = state.identity.passkey_register_finish(&s, &r.credential, &r.name).await?;
+    let next = if s.role.is_staff() { "/" } else { "/me" };
+    Ok(with_session(Json(PasskeyAdded { recovery_codes: codes.unwrap_or_default(), next: next.to_owned() }), &token, secure.0))
+}
+
+/// Second step with a passkey: WebAuthn request options.
+#[utoipa::path(post, path = "/api/v1/login/passkey/begin", responses((status = 200, description = "WebAuthn PublicKeyCredentialRequestOptions"), (status = 401, body = crate::error::ErrorBody)))]
+async fn passkey_second_begin(State(state): State<AppState>, AnySession(s): AnySession) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(state.identity.passkey_login_begin(&s).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AssertionRequest {
+    /// From `/api/v1/passkey/begin`, for passwordless sign-in.
+    #[serde(default)]
+    pub challenge_id: String,
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// Second step with a passkey: checks the browser's assertion.
+#[utoipa::path(post, path = "/api/v1/login/passkey/finish", request_body = AssertionRequest, responses((status = 200, body = SignedIn), (status = 401, body = crate::error::ErrorBody)))]
+async fn passkey_second_finish(
+    State(state): State<AppState>,
+    AnySession(s): AnySession,
+    axum::Extension(secure): axum::Extension<Secure>,
+    ApiJson(r): ApiJson<AssertionRequest>,
+) -> Result<Response, ApiError> {
+    let token = state.identity.passkey_login_finish(&s, &r.credential).await?;
+    Ok(with_session(Json(SignedIn { signed_in: true }), &token, secure.0))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordlessBegun {
+    pub challenge_id: String,
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+}
+
+/// Passwordless sign-in with a passkey (user verification required): the challenge.
+#[utoipa::path(post, path = "/api/v1/passkey/begin", responses((status = 200, body = PasswordlessBegun)))]
+async fn passwordless_begin(State(state): State<AppState>) -> Result<Json<PasswordlessBegun>, ApiError> {
+    let (challenge_id, options) = state.identity.passwordless_begin().await?;
+    Ok(Json(PasswordlessBegun { challenge_id, options }))
+}
+
+/// Passwordless sign-in: checks the assertion and signs in fully.
+#[utoipa::path(post, path = "/api/v1/passkey/finish", request_body = AssertionRequest, responses((status = 200, body = SignedIn), (status = 401, body = crate::error::ErrorBody)))]
+async fn passwordless_finish(
+    State(state): State<AppState>,
+    axum::Extension(ip): axum::Extension<ClientIp>,
+    axum::Extension(secure): axum::Extension<Secure>,
+    headers: HeaderMap,
+    ApiJson(r): ApiJson<AssertionRequest>,
+) -> Result<Response, ApiError> {
+    let token = state.identity.passwordless_finish(&r.challenge_id, &r.credential, &ip.0.to_string(), &ua(&headers)).await?;
+    Ok(with_session(Json(SignedIn { signed_in: true }), &token, secure.0))
 }

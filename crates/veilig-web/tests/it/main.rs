@@ -58,6 +58,7 @@ impl TestApp {
                 secrets: veilig_identity::crypto::SecretBox::new(&[7u8; 32]),
                 bus: bus.clone(),
                 settings: veilig_identity::IdentitySettings::default(),
+                passkeys: None,
             };
             let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, identity.clone());
             let app = veilig_web::router(state);

@@ -23,8 +23,11 @@ fn confirm_app(b: &Browser) -> String {
 
 #[test]
 fn administrator_sets_up_signs_in_and_invites_an_employee_in_chromium() {
-    let server = crate::start(&[]);
+    // Passkeys need a domain name: the browser talks to localhost.
+    let server = crate::start(&["--public-url", "http://localhost:{port}"]);
     let link = setup_link(&server);
+    assert!(link.starts_with("http://localhost:"), "{link}");
+    let url = |path: &str| format!("http://localhost:{}{path}", server.port);
     let b = Browser::start(1280, 860);
 
     // The setup link: account, then the authenticator app, then recovery codes.
@@ -51,7 +54,7 @@ fn administrator_sets_up_signs_in_and_invites_an_employee_in_chromium() {
     // The audit log shows what happened, filtered live with htmx.
     b.click(&b.find("a[hreflang=en]"));
     b.wait_for_text("h1", "Overview");
-    b.goto(&server.url("/audit"));
+    b.goto(&url("/audit"));
     b.type_text(&b.find("#f-action"), "identity.");
     b.wait_for_text("#audit-rows", "identity.enrolled");
     b.click(&b.find("button[hx-get='/audit/verify']"));
@@ -76,25 +79,41 @@ fn administrator_sets_up_signs_in_and_invites_an_employee_in_chromium() {
     b.wait_for_text("h1", "Overzicht");
 
     // Invite an employee; the link appears on the page.
-    b.goto(&server.url("/admin/users"));
+    b.goto(&url("/admin/users"));
     fill(&b, &[("#i-email", "medewerker@gemeente.nl"), ("#i-name", "Mo Medewerker")], "form.filters button");
     let enroll_link = b.text(&b.find("#enroll-link"));
     assert!(enroll_link.contains("/enroll/"), "{enroll_link}");
     b.save_screenshot("users-nl.png");
 
-    // The employee enrols on a phone.
+    // The employee enrols on a phone, with a passkey (Chromium's virtual authenticator).
     let phone = Browser::start(390, 844);
+    let authenticator = phone.add_virtual_authenticator();
     phone.goto(&enroll_link);
     phone.wait_for_text("h1", "Account activeren");
     fill(&phone, &[("#password", "groene appel naast de kachel"), ("#password2", "groene appel naast de kachel")], "form.stack button");
     phone.wait_for_text("h1", "Tweede factor instellen");
     phone.save_screenshot("enroll-factor-nl-phone.png");
-    confirm_app(&phone);
-    phone.click(&phone.find("#codes-saved"));
+    phone.click(&phone.find("#passkey-register"));
+    phone.wait_for_text("#passkey-codes", "-");
+    assert_eq!(phone.execute("return document.querySelectorAll('#passkey-codes li').length", vec![]), 10);
+    assert_eq!(phone.virtual_credentials(&authenticator).len(), 1, "the passkey lives in the authenticator");
+    phone.click(&phone.find("#passkey-done-link"));
     phone.wait_for_text("h1", "Mijn account");
+    phone.wait_for_text("main", "passkey");
     let fits = phone.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]);
     assert_eq!(fits, true, "the account page fits a phone");
     phone.save_screenshot("me-nl-phone.png");
+
+    // Signed out, the employee signs in with the passkey alone: no password, no code.
+    phone.click(&phone.find("form.logout button"));
+    phone.wait_for_text("h1", "Inloggen");
+    phone.click(&phone.find("#passkey-login"));
+    phone.wait_for_text("h1", "Mijn account");
+    assert!(phone.current_url().ends_with("/me"), "{}", phone.current_url());
+
+    // The audit log tells the administrator how.
+    b.goto(&url("/api/v1/audit?action=identity.login&limit=5"));
+    b.wait_for_text("body", "passkey_passwordless");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod architecture;
 mod browser;
 mod cli;
+mod mail;
 mod serve;
 
 use veilig_testkit::{ServerProcess, TestDatabase};

@@ -1,0 +1,102 @@
+//! Invitations and security notices through a real SMTP server process (Debian's aiosmtpd,
+//! writing a Maildir), started by the test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use veilig_testkit::http;
+
+struct SmtpSink {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpSink {
+    fn start() -> SmtpSink {
+        let port = veilig_testkit::free_port();
+        let maildir = veilig_testkit::temp_dir("maildir").join("mail");
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-aiosmtpd (scripts/test installs it)");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the SMTP server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpSink { child, port, maildir }
+    }
+
+    /// Waits for a message to `to` whose text contains `needle`; returns the raw message.
+    fn wait_for(&self, to: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            for m in messages(&self.maildir.join("new")) {
+                if m.contains(&format!("To: {to}")) && m.contains(needle) {
+                    return m;
+                }
+            }
+            assert!(Instant::now() < deadline, "no mail to {to} containing {needle:?}; have: {:#?}", messages(&self.maildir.join("new")));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn messages(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok()).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Undoes quoted-printable soft line breaks and `=3D`, enough to find a link in a body.
+fn unfold(raw: &str) -> String {
+    raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+}
+
+#[test]
+fn invitations_and_security_notices_are_mailed() {
+    let sink = SmtpSink::start();
+    let port = sink.port.to_string();
+    // The mail server is configured through the environment, as an administrator might.
+    let env = [
+        ("VEILIG_SMTP_HOST", "127.0.0.1"),
+        ("VEILIG_SMTP_PORT", port.as_str()),
+        ("VEILIG_SMTP_TLS", "none"),
+        ("VEILIG_SMTP_FROM", "Veilig <veilig@gemeente.nl>"),
+    ];
+    let server = veilig_testkit::ServerProcess::start_with_env(std::path::Path::new(crate::BIN), &crate::database(), &[], &env);
+    let (agent, csrf) = crate::admin_agent(&server);
+    sink.wait_for("beheer@gemeente.nl", "Tweede factor toegevoegd");
+
+    let r = http::send(
+        &agent,
+        "POST",
+        &server.url("/api/v1/users"),
+        &[("x-csrf-token", &csrf)],
+        Some(&serde_json::json!({"email": "jan@gemeente.nl", "name": "Jan"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mail = unfold(&sink.wait_for("jan@gemeente.nl", "activeer"));
+    assert!(mail.contains("From: Veilig <veilig@gemeente.nl>"), "{mail}");
+    let link = mail.lines().map(str::trim).find(|l| l.contains("/enroll/")).unwrap().to_owned();
+    let token = link.rsplit('/').next().unwrap();
+    let jan = http::agent();
+    let enrolled = http::post_json(
+        &jan,
+        &server.url("/api/v1/enroll"),
+        &serde_json::json!({"token": token, "password": "groene appel naast de kachel"}),
+    );
+    assert_eq!(enrolled.status, 200, "the mailed link works: {}", enrolled.body);
+}
