@@ -138,6 +138,11 @@ impl Browser {
         self.call("POST", &self.s("/execute/sync"), Some(json!({"script": script, "args": args})))
     }
 
+    /// Runs asynchronous JavaScript: the script calls its last argument with the result.
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.call("POST", &self.s("/execute/async"), Some(json!({"script": script, "args": args})))
+    }
+
     /// Waits until `css` matches an element whose text contains `needle` (through page loads).
     pub fn wait_for_text(&self, css: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -68,6 +68,33 @@ async fn home(State(state): State<AppState>, crate::auth::Signed(who): crate::au
         link: Some(("/audit", "home.audit_open")),
     });
 
+    let users = state.identity.store.users_list().await.unwrap_or_default();
+    let active = users.iter().filter(|u| u.status == "active").count();
+    let invited = users.iter().filter(|u| u.status == "invited").count();
+    cards.push(Card {
+        title_key: "home.identity_title",
+        intro_key: "home.identity_intro",
+        state: if active > 0 { "ok" } else { "todo" },
+        state_key: if active > 0 { "state.ready" } else { "state.empty" },
+        facts: vec![
+            ("home.users_active", active.to_string()),
+            ("home.users_invited", invited.to_string()),
+            ("home.passkeys", ctx.t.t(if state.identity.passkeys.is_some() { "home.on" } else { "home.off_ip" }).to_owned()),
+        ],
+        link: Some(("/admin/users", "home.open_users")),
+    });
+    cards.push(Card {
+        title_key: "home.mail_title",
+        intro_key: "home.mail_intro",
+        state: if state.config.smtp.is_some() { "ok" } else { "todo" },
+        state_key: if state.config.smtp.is_some() { "state.ready" } else { "state.attention" },
+        facts: vec![(
+            "home.mail_server",
+            state.config.smtp.as_ref().map_or_else(|| ctx.t.t("home.mail_none").to_owned(), |m| format!("{}:{}", m.host, m.port)),
+        )],
+        link: None,
+    });
+
     let tls = state.config.tls.is_some();
     let proxied = !state.config.behind_proxy.is_empty();
     let (tls_state, tls_key) = match (tls, proxied, state.config.listen.ip().is_loopback()) {

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/language", post(me_language))
         .route("/me/recovery", post(me_recovery))
         .route("/me/factors/{id}/remove", post(me_factor_remove))
+        .route("/me/factors/{id}/rename", post(me_factor_rename))
         .route("/me/sessions/end", post(me_session_end))
 }
 
@@ -488,6 +489,26 @@ async fn me_factor_remove(
 ) -> Response {
     let notice = match state.identity.remove_factor(&s, &id).await {
         Ok(()) => ctx.t.t("me.factor_removed").to_owned(),
+        Err(e) => error_text(&ctx, &e),
+    };
+    me_render(&state, ctx, &p, Some(notice)).await
+}
+
+#[derive(Deserialize)]
+struct RenameForm {
+    name: String,
+}
+
+async fn me_factor_rename(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Signed(p): Signed,
+    AnySession(s): AnySession,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<RenameForm>,
+) -> Response {
+    let notice = match state.identity.rename_factor(&s, &id, &f.name).await {
+        Ok(()) => ctx.t.t("admin.done").to_owned(),
         Err(e) => error_text(&ctx, &e),
     };
     me_render(&state, ctx, &p, Some(notice)).await

@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/passkey/finish", post(passwordless_finish))
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/sessions", get(my_sessions))
+        .route("/api/v1/me/factors", get(my_factors))
+        .route("/api/v1/me/factors/{id}", put(factor_rename).delete(factor_remove))
         .route("/api/v1/tokens", post(token_create))
         .route("/api/v1/users", get(users_list).post(user_create))
         .route("/api/v1/users/{id}", get(user_get).delete(user_delete))
@@ -599,4 +601,51 @@ async fn passwordless_finish(
 ) -> Result<Response, ApiError> {
     let token = state.identity.passwordless_finish(&r.challenge_id, &r.credential, &ip.0.to_string(), &ua(&headers)).await?;
     Ok(with_session(Json(SignedIn { signed_in: true }), &token, secure.0))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FactorView {
+    pub id: String,
+    /// `totp` or `passkey`.
+    pub kind: String,
+    pub name: String,
+    pub created_ms: i64,
+    pub last_used_ms: Option<i64>,
+}
+
+/// The signed-in user's second factors.
+#[utoipa::path(get, path = "/api/v1/me/factors", responses((status = 200, body = [FactorView])))]
+async fn my_factors(State(state): State<AppState>, Signed(p): Signed) -> Result<Json<Vec<FactorView>>, ApiError> {
+    let factors = state.identity.store.factors_of(&p.user().id).await?;
+    Ok(Json(
+        factors
+            .into_iter()
+            .filter(|f| f.confirmed)
+            .map(|f| FactorView { id: f.id, kind: f.kind, name: f.name, created_ms: f.created_ms, last_used_ms: f.last_used_ms })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RenameRequest {
+    pub name: String,
+}
+
+/// Renames one of the signed-in user's factors.
+#[utoipa::path(put, path = "/api/v1/me/factors/{id}", request_body = RenameRequest, responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+async fn factor_rename(
+    State(state): State<AppState>,
+    AnySession(s): AnySession,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<RenameRequest>,
+) -> Result<StatusCode, ApiError> {
+    state.identity.rename_factor(&s, &id, &r.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes one of the signed-in user's factors (never the last).
+#[utoipa::path(delete, path = "/api/v1/me/factors/{id}", responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
+async fn factor_remove(State(state): State<AppState>, AnySession(s): AnySession, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    state.identity.remove_factor(&s, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

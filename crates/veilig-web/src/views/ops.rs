@@ -26,7 +26,7 @@ use crate::metrics::Gauges;
         api::user_disable, api::user_enable, api::user_reset, api::user_resend, api::user_role,
         api::groups_list, api::group_create, api::group_delete, api::member_add, api::member_remove,
         api::passkey_register_begin, api::passkey_register_finish, api::passkey_second_begin, api::passkey_second_finish,
-        api::passwordless_begin, api::passwordless_finish,
+        api::passwordless_begin, api::passwordless_finish, api::my_factors, api::factor_rename, api::factor_remove,
     ),
     components(schemas(Health, DatabaseHealth, Status, Capability, ErrorBody, ErrorDetail, super::audit::AuditPage, super::audit::AuditRecordView, super::audit::VerifyResult)),
     modifiers(&BearerAuth)

@@ -426,3 +426,25 @@ fn groups_can_be_managed_and_users_put_in_them() {
     assert_eq!(app.api("DELETE", &format!("/api/v1/users/{id}"), None).status, 204);
     assert_eq!(app.api("GET", &format!("/api/v1/users/{id}"), None).status, 404);
 }
+
+#[test]
+fn users_name_add_and_remove_their_factors() {
+    let app = TestApp::start();
+    app.sign_in_admin();
+    let factors = app.api("GET", "/api/v1/me/factors", None).json();
+    let first = factors[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.api("PUT", &format!("/api/v1/me/factors/{first}"), Some(json!({"name": "Werktelefoon"}))).status, 204);
+    assert_eq!(app.api("PUT", &format!("/api/v1/me/factors/{first}"), Some(json!({"name": ""}))).status, 422);
+    assert_eq!(app.api("GET", "/api/v1/me/factors", None).json()[0]["name"], "Werktelefoon");
+    assert_eq!(app.api("DELETE", &format!("/api/v1/me/factors/{first}"), None).status, 409, "never the last one");
+    // A second app, then the first can go.
+    app.next_step();
+    app.enrol_totp("beheer@gemeente.nl");
+    assert_eq!(app.api("GET", "/api/v1/me/factors", None).json().as_array().unwrap().len(), 2);
+    assert_eq!(app.api("DELETE", &format!("/api/v1/me/factors/{first}"), None).status, 204);
+    assert_eq!(app.api("GET", "/api/v1/me/factors", None).json().as_array().unwrap().len(), 1);
+    let actions = audit_actions(&app, "identity.factor_");
+    for a in ["identity.factor_renamed", "identity.factor_removed", "identity.factor_added"] {
+        assert!(actions.iter().any(|x| x == a), "{a}");
+    }
+}

@@ -111,6 +111,10 @@ fn administrator_sets_up_signs_in_and_invites_an_employee_in_chromium() {
     phone.wait_for_text("h1", "Mijn account");
     assert!(phone.current_url().ends_with("/me"), "{}", phone.current_url());
 
+    // A replayed passkey assertion is refused: each challenge answers once.
+    let replay = phone.execute_async(REPLAY_SCRIPT, vec![]);
+    assert_eq!(replay, serde_json::json!([200, 401]), "{replay}");
+
     // The audit log tells the administrator how.
     b.goto(&url("/api/v1/audit?action=identity.login&limit=5"));
     b.wait_for_text("body", "passkey_passwordless");
@@ -129,3 +133,29 @@ fn pages_fit_a_phone_screen() {
     b.goto(&server.url("/login"));
     b.save_screenshot("login-nl-phone.png");
 }
+
+/// Signs in passwordless and then sends the very same assertion a second time.
+const REPLAY_SCRIPT: &str = r#"
+var done = arguments[arguments.length - 1];
+(async function () {
+  function dec(s) { s = s.replace(/-/g, "+").replace(/_/g, "/"); while (s.length % 4) s += "=";
+    var b = atob(s), o = new Uint8Array(b.length); for (var i = 0; i < b.length; i++) o[i] = b.charCodeAt(i); return o.buffer; }
+  function enc(buf) { var a = new Uint8Array(buf), s = ""; for (var i = 0; i < a.length; i++) s += String.fromCharCode(a[i]);
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""); }
+  var csrf = document.querySelector("meta[name=csrf-token]").content;
+  async function post(url, body) {
+    return fetch(url, { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: JSON.stringify(body) });
+  }
+  var begun = await (await post("/api/v1/passkey/begin", {})).json();
+  var pk = begun.options.publicKey;
+  pk.challenge = dec(pk.challenge);
+  (pk.allowCredentials || []).forEach(function (c) { c.id = dec(c.id); });
+  var c = await navigator.credentials.get({ publicKey: pk });
+  var payload = { challenge_id: begun.challenge_id, credential: { id: c.id, rawId: enc(c.rawId), type: c.type, extensions: {},
+    response: { authenticatorData: enc(c.response.authenticatorData), clientDataJSON: enc(c.response.clientDataJSON),
+      signature: enc(c.response.signature), userHandle: c.response.userHandle ? enc(c.response.userHandle) : null } } };
+  var first = await post("/api/v1/passkey/finish", payload);
+  var second = await post("/api/v1/passkey/finish", payload);
+  done([first.status, second.status]);
+})().catch(function (e) { done(String(e)); });
+"#;
