@@ -31,11 +31,38 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Monitoring of firewall and login logs.
+    Monitor {
+        #[command(subcommand)]
+        command: MonitorCommand,
+    },
     /// Manage users.
     Users {
         #[command(subcommand)]
         command: UsersCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MonitorCommand {
+    /// Run the detection engine over log files in event time and print the alerts.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// Log files (syslog lines), or - for standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// auto, netfilter, sshd or filterlog.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// The year of time stamps that have none (classic syslog); default this year.
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// One JSON object per alert instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +229,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             Err(code) => code,
         },
         Command::Users { command } => users(command).await,
+        Command::Monitor { command: MonitorCommand::Replay(args) } => crate::replay::run(&args),
         Command::Audit { command } => {
             let args = match &command {
                 AuditCommand::Verify(a) | AuditCommand::Head(a) => a,

@@ -3,6 +3,7 @@
 
 mod cli;
 mod progress;
+mod replay;
 mod serve;
 mod wiring;
 

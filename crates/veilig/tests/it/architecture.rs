@@ -29,9 +29,11 @@ fn workspace_members() -> Vec<String> {
 #[test]
 fn engines_do_no_io() {
     // The audit chain's rules are pure: no runtime, no database, no network.
-    let tree = cargo_tree("veilig-audit", None);
-    for banned in ["tokio", "sqlx", "axum", "hyper", "mio", "socket2"] {
-        assert!(!tree.contains(banned), "veilig-audit depends on {banned}: {tree:?}");
+    for engine in ["veilig-audit", "veilig-monitor"] {
+        let tree = cargo_tree(engine, None);
+        for banned in ["tokio", "sqlx", "axum", "hyper", "mio", "socket2"] {
+            assert!(!tree.contains(banned), "{engine} depends on {banned}: {tree:?}");
+        }
     }
 }
 

@@ -79,3 +79,45 @@ fn audit_verify_without_a_database_says_so() {
     assert!(err.contains("there is no database"), "{err}");
     assert!(!dir.join("veilig.db").exists(), "verify must not create an empty database");
 }
+
+#[test]
+fn monitor_replay_finds_attacks_and_survives_garbage() {
+    let dir = veilig_testkit::temp_dir("replay");
+    let log = dir.join("fw.log");
+    let mut text = Vec::new();
+    for i in 0..40u32 {
+        text.extend(format!("Nov 27 06:00:{:02} gw kernel: [1.0] FW-DROP IN=eth0 OUT= SRC=203.0.113.9 DST=198.51.100.1 LEN=40 PROTO=TCP SPT=4000 DPT={} SYN\n", i % 60, 1000 + i).into_bytes());
+    }
+    for i in 0..12u32 {
+        text.extend(
+            format!(
+                "Nov 27 06:01:{:02} gw sshd[9]: Failed password for invalid user u{i} from 192.0.2.20 port {} ssh2\n",
+                i * 3,
+                40000 + i
+            )
+            .into_bytes(),
+        );
+    }
+    text.extend(b"\xff\xfe binary \x00 garbage\n");
+    text.extend(vec![b'x'; 200_000]);
+    text.extend(b"\nNov 27 06:02:00 gw CRON[1]: (root) CMD (true)\n<13>truncated");
+    std::fs::write(&log, text).unwrap();
+    let (code, out, err) = veilig(&["monitor", "replay", "--json", "--year", "2026", log.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let alerts: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rules: Vec<&str> = alerts.iter().map(|a| a["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"port_scan_fast") && rules.contains(&"ssh_brute_force") && rules.contains(&"password_spraying"), "{rules:?}");
+    let scan = alerts.iter().find(|a| a["rule"] == "port_scan_fast").unwrap();
+    assert_eq!(scan["source"], "203.0.113.9");
+    assert_eq!(scan["first_seen"], "2026-11-27T06:00:00Z");
+    for key in ["rule", "severity", "source", "user", "first_seen", "last_seen", "count", "summary"] {
+        assert!(scan.get(key).is_some(), "{key} missing");
+    }
+    assert!(err.contains("4 not understood"), "{err}");
+
+    let (code, _, err) = veilig(&["monitor", "replay", "--format", "cisco", log.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown --format"), "{err}");
+    let (code, _, _) = veilig(&["monitor", "replay", "/nonexistent/log"]);
+    assert_eq!(code, 2);
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `veilig monitor replay` beside fail2ban-regex (and CrowdSec when it is set up) on the same
+# generated netfilter + sshd log. Prints detection per attack class and one RESULT line.
+# CPU time (user + sys) is the measure: the machines are shared and wall time is noisy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LINES=${LINES:-1000000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+kit=${KIT:-../shared/bench/monitor}
+log="$work/fw.log"
+python3 "$kit/gen_fwlog.py" "$log" "$LINES" >/dev/null
+cargo build --release --quiet
+
+# Veilig
+/usr/bin/time -f "%U %S %M" -o "$work/veilig.time" ./target/release/veilig monitor replay --json --year 2026 "$log" >"$work/alerts.json" 2>"$work/veilig.err"
+read -r vu vs vrss <"$work/veilig.time"
+vcpu=$(echo "$vu + $vs" | bc -l)
+
+python3 - "$log.truth.json" "$work/alerts.json" >"$work/detect" <<'PY'
+import json, sys
+truth = json.load(open(sys.argv[1]))
+alerts = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+flagged = {a["source"] for a in alerts}
+attackers = set().union(*truth.values())
+parts = []
+for cls, ips in truth.items():
+    parts.append(f"{cls}={len(set(ips) & flagged)}/{len(ips)}")
+benign = sorted(flagged - attackers)
+print(" ".join(parts), f"benign_flagged={len(benign)}")
+PY
+
+# fail2ban needs one pass per filter (a jail each): the firewall filter and the stock sshd
+# filter. Its CPU is the sum of both passes, as a fail2ban server would spend it.
+f2b="n/a"; vs_f2b="n/a"
+if command -v fail2ban-regex >/dev/null && [ -f /etc/fail2ban/filter.d/common.conf ]; then
+  mkdir -p "$work/filter.d"
+  cp "$kit/fail2ban/filter.d/iptables-drop.conf" "$work/filter.d/"
+  cp /etc/fail2ban/filter.d/common.conf "$work/filter.d/"
+  fcpu=0
+  for filter in "$work/filter.d/iptables-drop.conf" /etc/fail2ban/filter.d/sshd.conf; do
+    /usr/bin/time -f "%U %S %M" -o "$work/f2b.time" fail2ban-regex -r --print-no-missed "$log" "$filter" >"$work/f2b.out" 2>&1
+    read -r fu fs frss <"$work/f2b.time"
+    fcpu=$(echo "$fcpu + $fu + $fs" | bc -l)
+  done
+  f2b=$(echo "$LINES / $fcpu" | bc -l | xargs printf '%.0f')
+fi
+vrate=$(echo "$LINES / $vcpu" | bc -l | xargs printf '%.0f')
+[ "$f2b" != "n/a" ] && vs_f2b=$(echo "$vrate / $f2b" | bc -l | xargs printf '%.1f')
+cat "$work/veilig.err" >&2
+echo "detection: $(cat "$work/detect")"
+echo "RESULT lines=$LINES lines_per_cpu_second=$vrate vs_fail2ban=$vs_f2b fail2ban_lines_per_cpu_second=$f2b peak_rss_mib=$((vrss / 1024)) vs_crowdsec=n/a $(cat "$work/detect")"

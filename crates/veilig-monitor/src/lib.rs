@@ -1,0 +1,21 @@
+//! Monitoring: turns log lines from firewalls, sshd and Veilig itself into events, and events
+//! into alerts with a detection engine that keeps per-source state in event time within a
+//! memory budget.
+//!
+//! Everything here is pure (no I/O, no clock): `veilig monitor replay` and, later, the live
+//! syslog listener feed it lines; the same input gives the same alerts.
+//!
+//! Status: parsers for netfilter LOG lines, sshd and pf `filterlog`, a built-in rule pack
+//! (fast and slow port scans, horizontal scans, SSH brute force, password spraying, success
+//! after failures, VPN port floods). The declarative YAML rules, the other vendor formats,
+//! alert storage, notifications and blocking are still to come.
+
+pub mod engine;
+pub mod event;
+pub mod parse;
+pub mod rules;
+pub mod syslog;
+
+pub use engine::{Alert, Engine};
+pub use event::{Action, Event, Kind};
+pub use parse::{Format, Parsed, parse_line};
