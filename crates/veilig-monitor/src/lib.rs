@@ -5,7 +5,9 @@
 //! Everything here is pure (no I/O, no clock): `veilig monitor replay` and, later, the live
 //! syslog listener feed it lines; the same input gives the same alerts.
 //!
-//! Status: parsers for netfilter LOG lines, sshd and pf `filterlog`, a built-in rule pack
+//! Status: parsers for netfilter LOG lines (iptables, nftables, ufw, firewalld), sshd, pf
+//! `filterlog` (pfSense, OPNsense), FortiGate, Cisco ASA/FTD, OpenVPN, Windows Firewall
+//! `pfirewall.log` and MikroTik, recognised per line; a built-in rule pack
 //! (fast and slow port scans, horizontal scans, SSH brute force, password spraying, success
 //! after failures, VPN port floods). The declarative YAML rules, the other vendor formats,
 //! alert storage, notifications and blocking are still to come.

@@ -44,12 +44,13 @@ pub fn parse(line: &str, year: i32) -> Option<Header<'_>> {
     if b[3] != b' ' {
         return None;
     }
-    let day_str = rest[4..6].trim_start();
+    // `get` rather than indexing: a multi-byte character must not split a slice (found by fuzzing).
+    let day_str = rest.get(4..6)?.trim_start();
     let day: u8 = day_str.parse().ok()?;
     if b[6] != b' ' {
         return None;
     }
-    let (h, m, s) = hms(&rest[7..15])?;
+    let (h, m, s) = hms(rest.get(7..15)?)?;
     let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
     let ts_ms = (date.midnight().assume_utc().unix_timestamp() + i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s)) * 1000;
     split_host_tag(ts_ms, rest.get(16..)?)
@@ -60,19 +61,27 @@ fn hms(s: &str) -> Option<(u8, u8, u8)> {
     if b.len() < 8 || b[2] != b':' || b[5] != b':' {
         return None;
     }
-    let h: u8 = s[0..2].parse().ok()?;
-    let m: u8 = s[3..5].parse().ok()?;
-    let sec: u8 = s[6..8].parse().ok()?;
+    let h: u8 = s.get(0..2)?.parse().ok()?;
+    let m: u8 = s.get(3..5)?.parse().ok()?;
+    let sec: u8 = s.get(6..8)?.parse().ok()?;
     (h < 24 && m < 60 && sec < 61).then_some((h, m, sec))
 }
 
 /// `host tag[pid]: msg` → header.
 fn split_host_tag(ts_ms: i64, rest: &str) -> Option<Header<'_>> {
     let (host, after) = rest.split_once(' ')?;
-    let colon = after.find(": ")?;
-    let tag_full = &after[..colon];
-    let tag = tag_full.split('[').next().unwrap_or(tag_full);
-    Some(Header { ts_ms, host, tag, msg: &after[colon + 2..] })
+    match after.find(": ") {
+        Some(colon) => {
+            let tag_full = &after[..colon];
+            let tag = tag_full.split('[').next().unwrap_or(tag_full);
+            Some(Header { ts_ms, host, tag, msg: &after[colon + 2..] })
+        }
+        // Devices such as MikroTik write "topics message" without a colon.
+        None => {
+            let (tag, msg) = after.split_once(' ').unwrap_or((after, ""));
+            Some(Header { ts_ms, host, tag, msg })
+        }
+    }
 }
 
 fn parse_5424(rest: &str) -> Option<Header<'_>> {
@@ -144,6 +153,7 @@ mod tests {
             "2026-11-27T07:10:00.5+01:00 gw sshd[1]: Accepted publickey for emp01",
             "Nov 27 25:10:00 gw kernel: bad hour",
             "garbage",
+            "\u{0}Jul  2        \u{6f9}\u{2d7} 0",
             "<999999>x",
             "",
         ];
@@ -154,6 +164,7 @@ mod tests {
             1795759800250 fw01 filterlog | 5,,,1000,em0,match,block,in,4
             1795759800000 fw01 app | hello
             1795759800500 gw sshd | Accepted publickey for emp01
+            none
             none
             none
             none

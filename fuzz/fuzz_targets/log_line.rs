@@ -1,0 +1,31 @@
+//! Any log line, in every format, through the engine: never a panic, and state stays within
+//! the budget.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use veilig_monitor::engine::Budget;
+use veilig_monitor::{Engine, Format, Parsed, parse_line};
+
+const FORMATS: [Format; 10] = [
+    Format::Auto,
+    Format::Netfilter,
+    Format::Sshd,
+    Format::Filterlog,
+    Format::Fortigate,
+    Format::CiscoAsa,
+    Format::Openvpn,
+    Format::WindowsFirewall,
+    Format::Mikrotik,
+    Format::Auto,
+];
+
+fuzz_target!(|input: (u8, &str)| {
+    let (which, text) = input;
+    let mut engine = Engine::new(veilig_monitor::rules::PACK, Budget { max_sources: 64 });
+    let mut alerts = Vec::new();
+    for line in text.lines() {
+        if let Parsed::Event(e) = parse_line(line, FORMATS[usize::from(which) % FORMATS.len()], 2026) {
+            engine.push(&e, &mut alerts);
+        }
+    }
+    assert!(engine.tracked() <= 64);
+});
