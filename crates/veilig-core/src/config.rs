@@ -30,6 +30,8 @@ pub struct Overrides {
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub language: Option<String>,
+    pub syslog_udp: Option<String>,
+    pub syslog_tcp: Option<String>,
 }
 
 /// One setting Veilig knows: its key in `veilig.toml`, its environment variable and its flag.
@@ -145,6 +147,18 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "smtp.username", env: "VEILIG_SMTP_USERNAME", flag: "", doc: "user name at the mail server, if it asks for one" },
     Setting { key: "smtp.password_file", env: "VEILIG_SMTP_PASSWORD_FILE", flag: "", doc: "file holding the mail server password" },
     Setting { key: "smtp.from", env: "VEILIG_SMTP_FROM", flag: "", doc: "sender address, such as Veilig <veilig@gemeente.nl>" },
+    Setting {
+        key: "monitor.syslog_udp",
+        env: "VEILIG_SYSLOG_UDP",
+        flag: "--syslog-udp",
+        doc: "address to receive syslog over UDP, such as 0.0.0.0:514 (default off)",
+    },
+    Setting {
+        key: "monitor.syslog_tcp",
+        env: "VEILIG_SYSLOG_TCP",
+        flag: "--syslog-tcp",
+        doc: "address to receive syslog over TCP (default off)",
+    },
     Setting { key: "log.format", env: "VEILIG_LOG_FORMAT", flag: "--log-format", doc: "text or json (default text)" },
     Setting {
         key: "log.level",
@@ -170,6 +184,9 @@ pub struct Config {
     pub identity: IdentityConfig,
     /// Outgoing mail; `None` when no mail server is configured.
     pub smtp: Option<SmtpConfig>,
+    /// Where the syslog listeners listen; `None` is off.
+    pub syslog_udp: Option<SocketAddr>,
+    pub syslog_tcp: Option<SocketAddr>,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -367,6 +384,10 @@ impl Config {
             format!("{scheme}://{listen}")
         });
 
+        let syslog_addr =
+            |s: &str| s.trim().parse::<SocketAddr>().map_err(|_| format!("'{s}' is not an address with a port, such as 0.0.0.0:514"));
+        let syslog_udp = layers.get("monitor.syslog_udp", syslog_addr);
+        let syslog_tcp = layers.get("monitor.syslog_tcp", syslog_addr);
         let smtp = match smtp_host {
             Some(host) => {
                 let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
@@ -405,6 +426,8 @@ impl Config {
             log: LogConfig { format: log_format, level: log_level },
             identity: IdentityConfig { organisation, session_idle, session_max },
             smtp,
+            syslog_udp,
+            syslog_tcp,
             file,
         })
     }
@@ -437,6 +460,8 @@ impl<'a> Layers<'a> {
             ("database.url_file", &o.database_url_file),
             ("log.format", &o.log_format),
             ("log.level", &o.log_level),
+            ("monitor.syslog_udp", &o.syslog_udp),
+            ("monitor.syslog_tcp", &o.syslog_tcp),
         ];
         let overrides = given.into_iter().filter_map(|(k, v)| v.as_deref().map(|v| (k, v))).collect();
         let mut problems = Vec::new();

@@ -27,6 +27,8 @@ pub enum Event {
     InvitationIssued { user_id: String, url: String },
     /// A second factor was added to or removed from an account.
     FactorChanged { user_id: String, added: bool, kind: String },
+    /// The monitoring engine raised an alert.
+    MonitorAlert { rule: String, severity: String, source: String },
     /// A session ended (logout, expiry, an administrator).
     SessionEnded { user_id: String, reason: String },
 }

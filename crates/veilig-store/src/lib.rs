@@ -9,12 +9,14 @@ mod audit;
 mod db;
 mod identity;
 mod migrate;
+mod monitor;
 mod settings;
 
 pub use audit::{AuditFilter, AuditVerdict};
 pub use db::{Arg, Dialect, PoolStats, Row, Store, Tx};
 pub use identity::{FactorRecord, GroupRecord, SessionRecord, TokenRecord, UserColumn, UserRecord};
 pub use migrate::Applied;
+pub use monitor::AlertRecord;
 
 /// Errors from storage. Messages never contain the database URL.
 #[derive(Debug, thiserror::Error)]

@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_webauthn.sql"),
         postgres: include_str!("../migrations/postgres/0003_webauthn.sql"),
     },
+    Migration {
+        version: 4,
+        name: "monitor",
+        sqlite: include_str!("../migrations/sqlite/0004_monitor.sql"),
+        postgres: include_str!("../migrations/postgres/0004_monitor.sql"),
+    },
 ];
 
 /// A migration that this call applied.

@@ -10,6 +10,8 @@ use crate::db::TestDatabase;
 pub struct ServerProcess {
     child: Child,
     pub port: u16,
+    /// A second free port, for `{port2}` in the arguments (a syslog listener, say).
+    pub port2: u16,
     pub base: String,
     pub db: TestDatabase,
     pub binary: PathBuf,
@@ -27,7 +29,9 @@ impl ServerProcess {
     /// Like [`ServerProcess::start`], with extra environment variables for the server.
     pub fn start_with_env(binary: &Path, db: &TestDatabase, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         let port = crate::free_port();
-        let extra: Vec<String> = extra.iter().map(|a| a.replace("{port}", &port.to_string())).collect();
+        let port2 = crate::free_port();
+        let extra: Vec<String> =
+            extra.iter().map(|a| a.replace("{port}", &port.to_string()).replace("{port2}", &port2.to_string())).collect();
         let logs = crate::temp_dir("logs");
         let stdout_file = logs.join("stdout");
         let stderr_file = logs.join("stderr");
@@ -49,6 +53,7 @@ impl ServerProcess {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         let mut server = ServerProcess {
             child,
+            port2,
             port,
             base: format!("http://{listen}"),
             db: db.clone(),

@@ -152,6 +152,12 @@ pub struct ServeArgs {
     /// Language when the browser names neither Dutch nor English (nl or en).
     #[arg(long, env = "VEILIG_LANGUAGE", value_name = "LANG")]
     pub language: Option<String>,
+    /// Receive syslog over UDP at this address (such as 0.0.0.0:514).
+    #[arg(long, env = "VEILIG_SYSLOG_UDP", value_name = "ADDR")]
+    pub syslog_udp: Option<String>,
+    /// Receive syslog over TCP at this address.
+    #[arg(long, env = "VEILIG_SYSLOG_TCP", value_name = "ADDR")]
+    pub syslog_tcp: Option<String>,
 }
 
 impl StoreArgs {
@@ -176,6 +182,8 @@ impl ServeArgs {
             tls_key: self.tls_key.clone(),
             behind_proxy: self.behind_proxy.clone(),
             language: self.language.clone(),
+            syslog_udp: self.syslog_udp.clone(),
+            syslog_tcp: self.syslog_tcp.clone(),
             ..self.store.overrides()
         }
     }

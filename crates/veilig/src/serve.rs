@@ -140,6 +140,26 @@ pub async fn serve(config: Config) -> ExitCode {
         }
     };
     crate::wiring::spawn_session_sweeper(identity.clone());
+    let ingest = veilig_ingest::Ingest::new(store.clone(), bus.clone(), clock.clone());
+    let mut listening = Vec::new();
+    if let Some(addr) = config.syslog_udp {
+        match veilig_ingest::spawn_udp(addr, ingest.clone()).await {
+            Ok(a) => listening.push(format!("syslog UDP {a}")),
+            Err(e) => {
+                eprintln!("veilig: cannot receive syslog on UDP {addr}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(addr) = config.syslog_tcp {
+        match veilig_ingest::spawn_tcp(addr, ingest.clone()).await {
+            Ok(a) => listening.push(format!("syslog TCP {a}")),
+            Err(e) => {
+                eprintln!("veilig: cannot receive syslog on TCP {addr}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     match crate::wiring::spawn_mail(&config, &store, &bus) {
         Ok(true) => tracing::info!("mail notices are on"),
         Ok(false) => tracing::info!("no mail server configured: invitation links are shown on the pages"),
@@ -154,6 +174,9 @@ pub async fn serve(config: Config) -> ExitCode {
 
     tracing::info!(address = %local, tls = tls.is_some(), "listening");
     println!("Veilig {} is running at {scheme}://{local}", veilig_core::VERSION);
+    for l in &listening {
+        println!("Receiving {l}");
+    }
     match setup_link {
         Some(link) => {
             println!("There is no administrator yet. Open this one-time link within 24 hours to create one");

@@ -1,6 +1,7 @@
 //! Pages and API routes, one module per part of the product.
 
 mod admin;
+mod alerts;
 mod audit;
 mod home;
 mod identity;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(identity::routes())
         .merge(identity_api::routes())
         .merge(admin::routes())
+        .merge(alerts::routes())
 }
 
 pub use ops::ApiDoc;

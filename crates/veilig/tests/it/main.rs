@@ -6,6 +6,7 @@ mod architecture;
 mod browser;
 mod cli;
 mod mail;
+mod monitor;
 mod serve;
 
 use veilig_testkit::{ServerProcess, TestDatabase};

@@ -1,0 +1,192 @@
+//! Ingestion: syslog over UDP and TCP (RFC 3164 and RFC 5424 messages; newline or
+//! octet-counted framing per RFC 6587) into the monitoring engine, live. Alerts are stored
+//! and announced on the event bus.
+//!
+//! Bounded everywhere: a frame is at most 64 KiB (longer ones are counted and skipped), a TCP
+//! connection's buffer never grows past that, and the engine keeps its own source budget.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::net::{TcpListener, UdpSocket};
+use veilig_core::{Event, EventBus, SharedClock};
+use veilig_monitor::{Alert, Engine, Format, Parsed, parse_line};
+use veilig_store::{AlertRecord, Store};
+
+pub const MAX_FRAME: usize = 64 * 1024;
+
+/// Counters for `/metrics` and the pages.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub received: AtomicU64,
+    pub events: AtomicU64,
+    pub unparsed: AtomicU64,
+    pub oversized: AtomicU64,
+    pub alerts: AtomicU64,
+}
+
+pub struct Ingest {
+    engine: Mutex<Engine>,
+    store: Store,
+    bus: EventBus,
+    clock: SharedClock,
+    pub counters: Counters,
+}
+
+impl Ingest {
+    pub fn new(store: Store, bus: EventBus, clock: SharedClock) -> Arc<Ingest> {
+        Arc::new(Ingest { engine: Mutex::new(Engine::default()), store, bus, clock, counters: Counters::default() })
+    }
+
+    /// Parses one message and feeds the engine; stores and announces the alerts it completes.
+    pub async fn message(&self, text: &str) {
+        let year = self.clock.now().year();
+        let mut alerts: Vec<Alert> = Vec::new();
+        for line in text.lines() {
+            self.counters.received.fetch_add(1, Ordering::Relaxed);
+            match parse_line(line, Format::Auto, year) {
+                Parsed::Event(e) => {
+                    self.counters.events.fetch_add(1, Ordering::Relaxed);
+                    let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+                    engine.push(&e, &mut alerts);
+                }
+                Parsed::Ignored => {}
+                Parsed::Unparsed(_) => {
+                    self.counters.unparsed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        for a in alerts {
+            self.counters.alerts.fetch_add(1, Ordering::Relaxed);
+            let parse = |s: &str| {
+                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                    .map(|t| t.unix_timestamp() * 1000)
+                    .unwrap_or(0)
+            };
+            let record = AlertRecord {
+                id: random_id(),
+                rule: a.rule.to_owned(),
+                severity: a.severity.to_owned(),
+                source: a.source.clone(),
+                user: a.user.clone(),
+                first_seen_ms: parse(&a.first_seen),
+                last_seen_ms: parse(&a.last_seen),
+                count: a.count as i64,
+                summary: a.summary.clone(),
+                status: "open".to_owned(),
+                created_ms: self.clock.now_ms(),
+            };
+            if let Err(e) = self.store.alert_insert(&record).await {
+                tracing::error!(error = %e, "could not store an alert");
+            }
+            self.bus.publish(Event::MonitorAlert { rule: a.rule.to_owned(), severity: a.severity.to_owned(), source: a.source });
+        }
+    }
+}
+
+fn random_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Listens for syslog datagrams; returns the bound address.
+pub async fn spawn_udp(addr: SocketAddr, ingest: Arc<Ingest>) -> std::io::Result<SocketAddr> {
+    let socket = UdpSocket::bind(addr).await?;
+    let local = socket.local_addr()?;
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; MAX_FRAME];
+        loop {
+            match socket.recv_from(&mut buf).await {
+                Ok((n, _peer)) => {
+                    let text = String::from_utf8_lossy(&buf[..n]);
+                    ingest.message(&text).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "syslog UDP receive failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    });
+    Ok(local)
+}
+
+/// Listens for syslog over TCP; returns the bound address.
+pub async fn spawn_tcp(addr: SocketAddr, ingest: Arc<Ingest>) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "syslog TCP accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let ingest = ingest.clone();
+            tokio::spawn(async move {
+                if let Err(e) = read_frames(BufReader::new(stream), &ingest).await {
+                    tracing::debug!(error = %e, "syslog TCP connection ended");
+                }
+            });
+        }
+    });
+    Ok(local)
+}
+
+/// Reads RFC 6587 frames: `LEN SP MSG` (octet counting) or `MSG LF` (non-transparent framing),
+/// chosen per frame by its first byte.
+async fn read_frames<R: tokio::io::AsyncBufRead + Unpin>(mut r: R, ingest: &Ingest) -> std::io::Result<()> {
+    let mut frame = Vec::with_capacity(1024);
+    loop {
+        let first = match r.fill_buf().await?.first() {
+            Some(b) => *b,
+            None => return Ok(()),
+        };
+        frame.clear();
+        if first.is_ascii_digit() {
+            // Octet counting: digits, a space, then exactly that many bytes.
+            let mut len_text = Vec::new();
+            (&mut r).take(8).read_until(b' ', &mut len_text).await?;
+            let digits = std::str::from_utf8(&len_text).unwrap_or("").trim_end();
+            let Ok(len) = digits.parse::<usize>() else {
+                // Not a length after all: treat the rest of the line as a message.
+                frame.extend_from_slice(&len_text);
+                (&mut r).take(MAX_FRAME as u64).read_until(b'\n', &mut frame).await?;
+                ingest.message(&String::from_utf8_lossy(&frame)).await;
+                continue;
+            };
+            if len > MAX_FRAME {
+                ingest.counters.oversized.fetch_add(1, Ordering::Relaxed);
+                tokio::io::copy(&mut (&mut r).take(len as u64), &mut tokio::io::sink()).await?;
+                continue;
+            }
+            frame.resize(len, 0);
+            r.read_exact(&mut frame).await?;
+        } else {
+            let n = (&mut r).take(MAX_FRAME as u64 + 1).read_until(b'\n', &mut frame).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            if frame.len() > MAX_FRAME && frame.last() != Some(&b'\n') {
+                ingest.counters.oversized.fetch_add(1, Ordering::Relaxed);
+                let mut skip = Vec::new();
+                loop {
+                    skip.clear();
+                    let m = (&mut r).take(MAX_FRAME as u64).read_until(b'\n', &mut skip).await?;
+                    if m == 0 || skip.last() == Some(&b'\n') {
+                        break;
+                    }
+                }
+                continue;
+            }
+        }
+        ingest.message(&String::from_utf8_lossy(&frame)).await;
+    }
+}

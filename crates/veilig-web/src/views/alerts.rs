@@ -1,0 +1,110 @@
+//! Monitoring's alerts: the list for staff, as a page and through the API.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use veilig_store::AlertRecord;
+
+use super::{PageCtx, format_ms, render};
+use crate::AppState;
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiQuery};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/alerts", get(page)).route("/api/v1/alerts", get(api_list))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertView {
+    pub id: String,
+    pub rule: String,
+    /// `critical`, `high`, `medium` or `low`.
+    pub severity: String,
+    pub source: String,
+    pub user: Option<String>,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    pub count: i64,
+    pub summary: String,
+    pub status: String,
+}
+
+impl From<AlertRecord> for AlertView {
+    fn from(a: AlertRecord) -> Self {
+        AlertView {
+            id: a.id,
+            rule: a.rule,
+            severity: a.severity,
+            source: a.source,
+            user: a.user,
+            first_seen_ms: a.first_seen_ms,
+            last_seen_ms: a.last_seen_ms,
+            count: a.count,
+            summary: a.summary,
+            status: a.status,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertQuery {
+    /// At most this many (1–1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// The newest alerts of the monitoring engine.
+#[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery), responses((status = 200, body = [AlertView]), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    _s: Staff,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> Result<Json<Vec<AlertView>>, ApiError> {
+    let alerts = state.store.alerts_recent(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    Ok(Json(alerts.into_iter().map(AlertView::from).collect()))
+}
+
+pub struct AlertRow {
+    pub a: AlertRecord,
+    pub seen: String,
+    pub badge: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    ctx: PageCtx,
+    rows: Vec<AlertRow>,
+    syslog: Vec<String>,
+}
+
+async fn page(State(state): State<AppState>, _s: Staff, ctx: PageCtx) -> Response {
+    let alerts = match state.store.alerts_recent(200).await {
+        Ok(a) => a,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let rows = alerts
+        .into_iter()
+        .map(|a| AlertRow {
+            seen: format_ms(a.last_seen_ms),
+            badge: match a.severity.as_str() {
+                "critical" | "high" => "bad",
+                "medium" => "warn",
+                _ => "todo",
+            },
+            a,
+        })
+        .collect();
+    let mut syslog = Vec::new();
+    if let Some(a) = state.config.syslog_udp {
+        syslog.push(format!("UDP {a}"));
+    }
+    if let Some(a) = state.config.syslog_tcp {
+        syslog.push(format!("TCP {a}"));
+    }
+    render(&AlertsPage { ctx, rows, syslog })
+}

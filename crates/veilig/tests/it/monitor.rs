@@ -1,0 +1,66 @@
+//! Live monitoring: syslog over UDP and TCP to a running server, alerts through the API.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use veilig_testkit::http;
+
+#[test]
+fn syslog_over_udp_and_tcp_raises_alerts() {
+    let server = crate::start(&["--syslog-udp", "127.0.0.1:{port2}", "--syslog-tcp", "127.0.0.1:{port2}"]);
+    assert!(server.stdout().contains(&format!("syslog UDP 127.0.0.1:{}", server.port2)), "{}", server.stdout());
+    let (agent, _) = crate::admin_agent(&server);
+    let target = format!("127.0.0.1:{}", server.port2);
+
+    // A port scan, one datagram per line, with a syslog priority as a firewall sends it.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..40u32 {
+        let line = format!(
+            "<4>Nov 27 06:00:{:02} gw kernel: FW-DROP IN=eth0 OUT= SRC=203.0.113.9 DST=198.51.100.1 PROTO=TCP SPT=4000 DPT={} SYN",
+            i,
+            2000 + i
+        );
+        udp.send_to(line.as_bytes(), &target).unwrap();
+    }
+    // SSH brute force over TCP: octet-counted frames, then newline-framed ones, and garbage.
+    let mut tcp = std::net::TcpStream::connect(&target).unwrap();
+    for i in 0..6u32 {
+        let msg =
+            format!("<38>1 2026-11-27T06:01:{:02}Z gw sshd 9 - - Failed password for root from 192.0.2.20 port {} ssh2", i * 2, 40000 + i);
+        write!(tcp, "{} {}", msg.len(), msg).unwrap();
+    }
+    for i in 6..12u32 {
+        writeln!(
+            tcp,
+            "<38>Nov 27 06:01:{:02} gw sshd[9]: Failed password for invalid user u{i} from 192.0.2.20 port {} ssh2",
+            i * 2,
+            40000 + i
+        )
+        .unwrap();
+    }
+    tcp.write_all(&vec![b'x'; 70_000]).unwrap();
+    tcp.write_all(b"\n\xff\xfe not syslog\n").unwrap();
+    tcp.flush().unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let rules = loop {
+        let r = http::get(&agent, &server.url("/api/v1/alerts"));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let rules: Vec<String> = r
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("{} {}", a["rule"].as_str().unwrap(), a["source"].as_str().unwrap()))
+            .collect();
+        if rules.iter().any(|r| r == "port_scan_fast 203.0.113.9") && rules.iter().any(|r| r == "ssh_brute_force 192.0.2.20") {
+            break rules;
+        }
+        assert!(Instant::now() < deadline, "alerts so far: {rules:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(rules.contains(&"password_spraying 192.0.2.20".to_owned()), "{rules:?}");
+    let page = http::get(&agent, &server.url("/alerts"));
+    assert!(page.body.contains("port_scan_fast") && page.body.contains("203.0.113.9"));
+    assert_eq!(http::get(&http::agent(), &server.url("/api/v1/alerts")).status, 401, "alerts are for staff");
+}
