@@ -209,6 +209,11 @@ impl Browser {
         self.command("GET", &format!("/webauthn/authenticator/{authenticator}/credentials"), None).as_array().cloned().unwrap_or_default()
     }
 
+    /// Sets a cookie for the current page's site (navigate there first).
+    pub fn add_cookie(&self, name: &str, value: &str) {
+        self.command("POST", "/cookie", Some(json!({"cookie": {"name": name, "value": value, "path": "/"}})));
+    }
+
     /// Sends a raw WebDriver command for this session (for example the WebAuthn extension).
     pub fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         self.call(method, &self.s(path), body)

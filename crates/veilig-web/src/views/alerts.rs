@@ -74,12 +74,62 @@ pub struct AlertRow {
     pub badge: &'static str,
 }
 
+/// One hour of the timeline: how many alerts of each weight.
+pub struct Hour {
+    pub x: u32,
+    pub label: String,
+    /// (y, height, css class) of the stacked parts, high first.
+    pub parts: Vec<(u32, u32, &'static str)>,
+    pub total: usize,
+}
+
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage {
     ctx: PageCtx,
     rows: Vec<AlertRow>,
     syslog: Vec<String>,
+    hours: Vec<Hour>,
+    max: usize,
+}
+
+/// Alerts per hour over the 24 hours up to the newest alert, stacked by severity.
+fn timeline(alerts: &[AlertRecord]) -> (Vec<Hour>, usize) {
+    const HOURS: i64 = 24;
+    let Some(newest) = alerts.iter().map(|a| a.last_seen_ms).max() else { return (Vec::new(), 0) };
+    let end_hour = newest.div_euclid(3_600_000);
+    let first = end_hour - HOURS + 1;
+    let mut counts = vec![[0usize; 3]; HOURS as usize];
+    for a in alerts {
+        let h = a.last_seen_ms.div_euclid(3_600_000) - first;
+        if let Some(slot) = usize::try_from(h).ok().and_then(|i| counts.get_mut(i)) {
+            let weight = match a.severity.as_str() {
+                "critical" | "high" => 0,
+                "medium" => 1,
+                _ => 2,
+            };
+            slot[weight] += 1;
+        }
+    }
+    let max = counts.iter().map(|c| c.iter().sum::<usize>()).max().unwrap_or(0).max(1);
+    let hours = counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut y = 110u32;
+            let mut parts = Vec::new();
+            for (n, class) in c.iter().zip(["bar-high", "bar-medium", "bar-low"]) {
+                let height = ((*n as f64 / max as f64) * 100.0).round() as u32;
+                if height > 0 {
+                    y -= height;
+                    parts.push((y, height, class));
+                }
+            }
+            let hour = (first + i as i64).rem_euclid(24);
+            Hour { x: 10 + i as u32 * 23, label: format!("{hour:02}"), parts, total: c.iter().sum() }
+        })
+        .collect();
+    (hours, max)
 }
 
 async fn page(State(state): State<AppState>, _s: Staff, ctx: PageCtx) -> Response {
@@ -87,7 +137,7 @@ async fn page(State(state): State<AppState>, _s: Staff, ctx: PageCtx) -> Respons
         Ok(a) => a,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let rows = alerts
+    let rows: Vec<AlertRow> = alerts
         .into_iter()
         .map(|a| AlertRow {
             seen: format_ms(a.last_seen_ms),
@@ -106,5 +156,7 @@ async fn page(State(state): State<AppState>, _s: Staff, ctx: PageCtx) -> Respons
     if let Some(a) = state.config.syslog_tcp {
         syslog.push(format!("TCP {a}"));
     }
-    render(&AlertsPage { ctx, rows, syslog })
+    let records: Vec<AlertRecord> = rows.iter().map(|r| r.a.clone()).collect();
+    let (hours, max) = timeline(&records);
+    render(&AlertsPage { ctx, rows, syslog, hours, max })
 }

@@ -63,4 +63,18 @@ fn syslog_over_udp_and_tcp_raises_alerts() {
     let page = http::get(&agent, &server.url("/alerts"));
     assert!(page.body.contains("port_scan_fast") && page.body.contains("203.0.113.9"));
     assert_eq!(http::get(&http::agent(), &server.url("/api/v1/alerts")).status, 401, "alerts are for staff");
+
+    // What the security officer sees, in Chromium, signed in with the same session.
+    let session = agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let b = veilig_testkit::Browser::start(1280, 860);
+    b.goto(&server.url("/login"));
+    b.add_cookie("veilig_session", &session);
+    b.goto(&server.url("/alerts"));
+    b.wait_for_text("h1", "Meldingen");
+    b.wait_for_text("table", "port_scan_fast");
+    assert!(
+        b.execute("return document.querySelectorAll('svg rect.bar-high').length > 0", vec![]) == true,
+        "the timeline shows high alerts"
+    );
+    b.save_screenshot("alerts-nl.png");
 }
