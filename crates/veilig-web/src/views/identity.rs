@@ -74,15 +74,13 @@ fn with_status(mut res: Response, status: StatusCode) -> Response {
     res
 }
 
-fn user_agent(headers: &HeaderMap) -> String {
+pub(super) fn user_agent(headers: &HeaderMap) -> String {
     headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(300).collect()
 }
 
 /// Redirects and sets the session cookie.
 fn with_session(to: &str, token: &str, secure: bool) -> Response {
-    let mut res = Redirect::to(to).into_response();
-    set_cookie(&mut res, SESSION_COOKIE, token, secure, None, "Lax");
-    res
+    super::identity_api::with_session(Redirect::to(to), token, secure)
 }
 
 /// Only local paths are followed after sign-in, so a link cannot send people elsewhere.

@@ -1,7 +1,7 @@
 //! Identity's JSON API, with the same rules as the pages: for scripts, the CLI and tests.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
@@ -48,11 +48,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/groups/{name}/members/{user_id}", put(member_add).delete(member_remove))
 }
 
-fn ua(headers: &HeaderMap) -> String {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(300).collect()
-}
+use super::identity::user_agent as ua;
 
-fn with_session(body: impl IntoResponse, token: &str, secure: bool) -> Response {
+/// Any response, with the session cookie set.
+pub(super) fn with_session(body: impl IntoResponse, token: &str, secure: bool) -> Response {
     let mut res = body.into_response();
     set_cookie(&mut res, SESSION_COOKIE, token, secure, None, "Lax");
     res
