@@ -90,11 +90,36 @@ pub fn factor_changed(lang: Lang, organisation: &str, added: bool, kind: &str) -
     }
 }
 
+pub fn monitor_alert(lang: Lang, organisation: &str, rule: &str, severity: &str, source: &str, url: &str) -> Mail {
+    match lang {
+        Lang::Nl => Mail {
+            subject: format!("[{severity}] Veilig-melding bij {organisation}: {rule} vanaf {source}"),
+            body: format!(
+                "De bewaking van {organisation} heeft iets gevonden.\n\n  Regel: {rule}\n  Ernst: {severity}\n  Bron: {source}\n\n\
+                 Bekijk de melding en wat eraan voorafging op:\n  {url}/alerts\n"
+            ),
+        },
+        Lang::En => Mail {
+            subject: format!("[{severity}] Veilig alert at {organisation}: {rule} from {source}"),
+            body: format!(
+                "Monitoring at {organisation} found something.\n\n  Rule: {rule}\n  Severity: {severity}\n  Source: {source}\n\n\
+                 See the alert and what led to it at:\n  {url}/alerts\n"
+            ),
+        },
+    }
+}
+
+/// At most this many alert mails per recipient in [`ALERT_MAIL_WINDOW_MS`]; the engine already
+/// raises one alert per source and rule per window, this caps a storm of many sources.
+pub const ALERT_MAILS_PER_WINDOW: usize = 10;
+pub const ALERT_MAIL_WINDOW_MS: i64 = 10 * 60_000;
+
 /// Listens to the event bus and mails invitations and security notices. Failures are logged
 /// (without the message, which may hold a link) and never stop the task.
-pub fn spawn(bus: &EventBus, store: Store, mailer: Mailer, organisation: String, default_lang: Lang) {
+pub fn spawn(bus: &EventBus, store: Store, mailer: Mailer, organisation: String, default_lang: Lang, public_url: String) {
     let mut rx = bus.subscribe();
     tokio::spawn(async move {
+        let mut alert_mails: std::collections::VecDeque<i64> = std::collections::VecDeque::new();
         loop {
             let event = match rx.recv().await {
                 Ok(e) => e,
@@ -119,6 +144,27 @@ pub fn spawn(bus: &EventBus, store: Store, mailer: Mailer, organisation: String,
                 Event::FactorChanged { user_id, added, kind } => {
                     let org = organisation.clone();
                     (user_id, Box::new(move |l| factor_changed(l, &org, added, &kind)))
+                }
+                Event::MonitorAlert { rule, severity, source } => {
+                    // Everyone on duty: administrators and security officers.
+                    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+                    while alert_mails.front().is_some_and(|t| now - t > ALERT_MAIL_WINDOW_MS) {
+                        alert_mails.pop_front();
+                    }
+                    if alert_mails.len() >= ALERT_MAILS_PER_WINDOW {
+                        tracing::warn!(%rule, %source, "alert mail skipped: too many alerts at once; see the alerts page");
+                        continue;
+                    }
+                    alert_mails.push_back(now);
+                    let staff = store.users_list().await.unwrap_or_default();
+                    for user in staff.iter().filter(|u| u.status == "active" && (u.role == "admin" || u.role == "security_officer")) {
+                        let lang = user.language.as_deref().and_then(Lang::parse).unwrap_or(default_lang);
+                        let mail = monitor_alert(lang, &organisation, &rule, &severity, &source, &public_url);
+                        if let Err(e) = mailer.send(&user.email, &mail.subject, &mail.body).await {
+                            tracing::warn!(error = %e, "could not send an alert mail");
+                        }
+                    }
+                    continue;
                 }
                 _ => continue,
             };

@@ -82,6 +82,13 @@ pub fn spawn_session_sweeper(identity: Identity) {
 pub fn spawn_mail(config: &Config, store: &Store, bus: &EventBus) -> Result<bool, String> {
     let Some(smtp) = &config.smtp else { return Ok(false) };
     let mailer = veilig_mail::Mailer::new(smtp).map_err(|e| e.to_string())?;
-    veilig_mail::notices::spawn(bus, store.clone(), mailer, config.identity.organisation.clone(), config.language);
+    veilig_mail::notices::spawn(
+        bus,
+        store.clone(),
+        mailer,
+        config.identity.organisation.clone(),
+        config.language,
+        config.public_url.clone(),
+    );
     Ok(true)
 }

@@ -76,7 +76,12 @@ fn invitations_and_security_notices_are_mailed() {
         ("VEILIG_SMTP_TLS", "none"),
         ("VEILIG_SMTP_FROM", "Veilig <veilig@gemeente.nl>"),
     ];
-    let server = veilig_testkit::ServerProcess::start_with_env(std::path::Path::new(crate::BIN), &crate::database(), &[], &env);
+    let server = veilig_testkit::ServerProcess::start_with_env(
+        std::path::Path::new(crate::BIN),
+        &crate::database(),
+        &["--syslog-udp", "127.0.0.1:{port2}"],
+        &env,
+    );
     let (agent, csrf) = crate::admin_agent(&server);
     sink.wait_for("beheer@gemeente.nl", "Tweede factor toegevoegd");
 
@@ -99,4 +104,16 @@ fn invitations_and_security_notices_are_mailed() {
         &serde_json::json!({"token": token, "password": "groene appel naast de kachel"}),
     );
     assert_eq!(enrolled.status, 200, "the mailed link works: {}", enrolled.body);
+
+    // A port scan arrives over syslog: the administrator gets an alert mail.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..30u32 {
+        let line = format!(
+            "<4>Nov 27 06:00:{i:02} gw kernel: FW-DROP IN=eth0 OUT= SRC=203.0.113.66 DST=198.51.100.1 PROTO=TCP SPT=4000 DPT={} SYN",
+            3000 + i
+        );
+        udp.send_to(line.as_bytes(), ("127.0.0.1", server.port2)).unwrap();
+    }
+    let alert = unfold(&sink.wait_for("beheer@gemeente.nl", "port_scan_fast"));
+    assert!(alert.contains("203.0.113.66") && alert.contains("/alerts"), "{alert}");
 }
