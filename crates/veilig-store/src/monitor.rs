@@ -59,6 +59,19 @@ impl Store {
         .map(|_| ())
     }
 
+    /// Changes an alert's status and records who did it, in one transaction. Returns false
+    /// when there is no such alert.
+    pub async fn alert_set_status(&self, id: &str, status: &str, at_ms: i64, entry: &veilig_audit::Entry) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = tx.execute("UPDATE alerts SET status = $1 WHERE id = $2", &[status.into(), id.into()]).await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.audit(at_ms, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// The newest alerts, newest first.
     pub async fn alerts_recent(&self, limit: u32) -> Result<Vec<AlertRecord>> {
         self.fetch_all(&format!("SELECT {COLS} FROM alerts ORDER BY created_ms DESC, id LIMIT $1"), &[Arg::Int(i64::from(limit))])

@@ -15,7 +15,11 @@ use crate::auth::Staff;
 use crate::error::{ApiError, ApiQuery};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/alerts", get(page)).route("/api/v1/alerts", get(api_list))
+    Router::new()
+        .route("/alerts", get(page))
+        .route("/alerts/{id}/status", axum::routing::post(page_status))
+        .route("/api/v1/alerts", get(api_list))
+        .route("/api/v1/alerts/{id}/status", axum::routing::post(api_status))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,6 +70,56 @@ pub async fn api_list(
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
     let alerts = state.store.alerts_recent(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     Ok(Json(alerts.into_iter().map(AlertView::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusRequest {
+    /// `open`, `acknowledged` or `closed`.
+    pub status: String,
+}
+
+async fn set_status(state: &AppState, who: &crate::auth::Principal, ip: &str, id: &str, status: &str) -> Result<(), ApiError> {
+    if !matches!(status, "open" | "acknowledged" | "closed") {
+        return Err(ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", "status must be open, acknowledged or closed"));
+    }
+    let entry =
+        veilig_audit::Entry::new(&who.user().email, "monitor.alert_status", id).ip(ip).details(serde_json::json!({"status": status}));
+    if state.store.alert_set_status(id, status, state.clock.now_ms(), &entry).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("no such alert"))
+    }
+}
+
+/// Acknowledges, closes or reopens an alert (audited).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/status", request_body = StatusRequest, responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn api_status(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    axum::Extension(ip): axum::Extension<crate::middleware::ClientIp>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::error::ApiJson(r): crate::error::ApiJson<StatusRequest>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    set_status(&state, &who, &ip.0.to_string(), &id, &r.status).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn page_status(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    axum::Extension(ip): axum::Extension<crate::middleware::ClientIp>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::auth::CsrfForm(f): crate::auth::CsrfForm<StatusForm>,
+) -> Response {
+    match set_status(&state, &who, &ip.0.to_string(), &id, &f.status).await {
+        Ok(()) => axum::response::Redirect::to("/alerts").into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 pub struct AlertRow {

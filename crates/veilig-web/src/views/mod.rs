@@ -84,6 +84,15 @@ impl PageCtx {
         }
     }
 
+    /// The name of an alert status in the page's language.
+    pub fn alert_status(&self, status: &str) -> &'static str {
+        match status {
+            "acknowledged" => self.t.t("alerts.status_acknowledged"),
+            "closed" => self.t.t("alerts.status_closed"),
+            _ => self.t.t("alerts.status_open"),
+        }
+    }
+
     /// The name of an account status in the page's language.
     pub fn status_name(&self, status: &str) -> &'static str {
         match status {

@@ -20,7 +20,7 @@ use crate::metrics::Gauges;
         license(name = "EUPL-1.2")
     ),
     paths(
-        healthz, status, super::audit::api_list, super::audit::api_verify, super::alerts::api_list,
+        healthz, status, super::audit::api_list, super::audit::api_verify, super::alerts::api_list, super::alerts::api_status,
         api::setup, api::enroll, api::totp_begin, api::totp_confirm, api::login, api::login_totp, api::login_recovery, api::logout,
         api::me, api::my_sessions, api::token_create, api::users_list, api::user_create, api::user_get, api::user_delete,
         api::user_disable, api::user_enable, api::user_reset, api::user_resend, api::user_role,

@@ -9,7 +9,7 @@ use veilig_testkit::http;
 fn syslog_over_udp_and_tcp_raises_alerts() {
     let server = crate::start(&["--syslog-udp", "127.0.0.1:{port2}", "--syslog-tcp", "127.0.0.1:{port2}"]);
     assert!(server.stdout().contains(&format!("syslog UDP 127.0.0.1:{}", server.port2)), "{}", server.stdout());
-    let (agent, _) = crate::admin_agent(&server);
+    let (agent, csrf) = crate::admin_agent(&server);
     let target = format!("127.0.0.1:{}", server.port2);
 
     // A port scan, one datagram per line, with a syslog priority as a firewall sends it.
@@ -63,6 +63,37 @@ fn syslog_over_udp_and_tcp_raises_alerts() {
     let page = http::get(&agent, &server.url("/alerts"));
     assert!(page.body.contains("port_scan_fast") && page.body.contains("203.0.113.9"));
     assert_eq!(http::get(&http::agent(), &server.url("/api/v1/alerts")).status, 401, "alerts are for staff");
+
+    // Someone on duty acknowledges one alert; the audit chain says who.
+    let alerts = http::get(&agent, &server.url("/api/v1/alerts")).json();
+    let id = alerts[0]["id"].as_str().unwrap().to_owned();
+    let set = |status: &str| {
+        http::send(
+            &agent,
+            "POST",
+            &server.url(&format!("/api/v1/alerts/{id}/status")),
+            &[("x-csrf-token", &csrf)],
+            Some(&serde_json::json!({"status": status})),
+        )
+        .status
+    };
+    assert_eq!(set("acknowledged"), 204);
+    assert_eq!(set("solved?"), 422);
+    let after = http::get(&agent, &server.url("/api/v1/alerts")).json();
+    assert_eq!(after.as_array().unwrap().iter().find(|a| a["id"] == id.as_str()).unwrap()["status"], "acknowledged");
+    let audit = http::get(&agent, &server.url("/api/v1/audit?action=monitor.")).json();
+    assert_eq!(audit["records"][0]["actor"], "beheer@gemeente.nl");
+    assert_eq!(
+        http::send(
+            &agent,
+            "POST",
+            &server.url("/api/v1/alerts/nope/status"),
+            &[("x-csrf-token", &csrf)],
+            Some(&serde_json::json!({"status": "closed"}))
+        )
+        .status,
+        404
+    );
 
     // What the security officer sees, in Chromium, signed in with the same session.
     let session = agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
