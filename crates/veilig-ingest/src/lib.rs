@@ -60,19 +60,14 @@ impl Ingest {
         }
         for a in alerts {
             self.counters.alerts.fetch_add(1, Ordering::Relaxed);
-            let parse = |s: &str| {
-                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                    .map(|t| t.unix_timestamp() * 1000)
-                    .unwrap_or(0)
-            };
             let record = AlertRecord {
                 id: random_id(),
                 rule: a.rule.to_owned(),
                 severity: a.severity.to_owned(),
                 source: a.source.clone(),
                 user: a.user.clone(),
-                first_seen_ms: parse(&a.first_seen),
-                last_seen_ms: parse(&a.last_seen),
+                first_seen_ms: a.first_seen_ms,
+                last_seen_ms: a.last_seen_ms,
                 count: a.count as i64,
                 summary: a.summary.clone(),
                 status: "open".to_owned(),

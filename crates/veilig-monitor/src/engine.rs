@@ -49,6 +49,11 @@ pub struct Alert {
     /// RFC 3339.
     pub first_seen: String,
     pub last_seen: String,
+    /// The same times in epoch milliseconds, for storing.
+    #[serde(skip)]
+    pub first_seen_ms: i64,
+    #[serde(skip)]
+    pub last_seen_ms: i64,
     pub count: usize,
     pub summary: String,
 }
@@ -219,6 +224,8 @@ impl Engine {
                     user: (!e.user.is_empty()).then(|| e.user.to_owned()),
                     first_seen: rfc3339(first),
                     last_seen: rfc3339(e.ts_ms),
+                    first_seen_ms: first,
+                    last_seen_ms: e.ts_ms,
                     count,
                     summary,
                 });

@@ -130,27 +130,35 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
     }
 }
 
+/// The status and stable code of an identity error: one table for the pages and the API.
+pub fn identity_status(e: &veilig_identity::IdentityError) -> (StatusCode, &'static str) {
+    use veilig_identity::IdentityError as E;
+    match e {
+        E::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        E::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+        E::BadCode => (StatusCode::UNAUTHORIZED, "bad_code"),
+        E::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+        E::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        E::BadToken => (StatusCode::GONE, "invalid_link"),
+        E::NoSession => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        E::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second_factor_required"),
+        E::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+        E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        E::Store(_) | E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    }
+}
+
 impl From<veilig_identity::IdentityError> for ApiError {
     fn from(e: veilig_identity::IdentityError) -> Self {
         use veilig_identity::IdentityError as E;
+        let (status, code) = identity_status(&e);
         match e {
-            E::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
-            E::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string()),
-            E::BadCode => ApiError::new(StatusCode::UNAUTHORIZED, "bad_code", e.to_string()),
-            E::Throttled { retry_after_secs } => ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!("too many attempts; try again in {retry_after_secs} seconds"),
-            ),
-            E::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
-            E::BadToken => ApiError::new(StatusCode::GONE, "invalid_link", e.to_string()),
-            E::NoSession => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
-            E::SecondFactorRequired => ApiError::new(StatusCode::UNAUTHORIZED, "second_factor_required", e.to_string()),
-            E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
-            E::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
-            E::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             E::Store(s) => ApiError::from(s),
             E::Internal(m) => ApiError::internal(m),
+            E::Invalid(m) | E::Conflict(m) => ApiError::new(status, code, m),
+            E::NotFound(what) => ApiError::new(status, code, format!("{what} not found")),
+            other => ApiError::new(status, code, other.to_string()),
         }
     }
 }

@@ -54,19 +54,7 @@ pub fn error_text(ctx: &PageCtx, e: &IdentityError) -> String {
 }
 
 fn status_of(e: &IdentityError) -> StatusCode {
-    match e {
-        IdentityError::BadCredentials | IdentityError::BadCode | IdentityError::NoSession | IdentityError::SecondFactorRequired => {
-            StatusCode::UNAUTHORIZED
-        }
-        IdentityError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-        IdentityError::BadToken => StatusCode::GONE,
-        IdentityError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-        IdentityError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        IdentityError::Conflict(_) => StatusCode::CONFLICT,
-        IdentityError::Forbidden => StatusCode::FORBIDDEN,
-        IdentityError::NotFound(_) => StatusCode::NOT_FOUND,
-        IdentityError::Store(_) | IdentityError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    crate::error::identity_status(e).0
 }
 
 fn with_status(mut res: Response, status: StatusCode) -> Response {
@@ -115,7 +103,7 @@ struct SetupForm {
 async fn setup_page(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> Response {
     match state.identity.valid_token(&token, "setup").await {
         Ok(_) => render(&SetupPage { ctx, token, email: String::new(), name: String::new(), error: None }),
-        Err(_) => super::error_page(ctx, StatusCode::GONE, "link.invalid_title", "link.invalid"),
+        Err(_) => invalid_link(ctx),
     }
 }
 
@@ -164,15 +152,22 @@ struct EnrollForm {
     password2: String,
 }
 
+/// The page for a link that is invalid, used or expired.
+fn invalid_link(ctx: PageCtx) -> Response {
+    super::error_page(ctx, StatusCode::GONE, "link.invalid_title", "link.invalid")
+}
+
+/// The e-mail address an enrolment link belongs to, if the link is still valid.
+async fn enroll_email(state: &AppState, token: &str) -> Option<String> {
+    let t = state.identity.valid_token(token, "enroll").await.ok()?;
+    state.identity.user(t.user_id.as_deref()?).await.ok().map(|u| u.email)
+}
+
 async fn enroll_page(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> Response {
-    let Ok(t) = state.identity.valid_token(&token, "enroll").await else {
-        return super::error_page(ctx, StatusCode::GONE, "link.invalid_title", "link.invalid");
-    };
-    let email = match state.identity.user(t.user_id.as_deref().unwrap_or_default()).await {
-        Ok(u) => u.email,
-        Err(_) => return super::error_page(ctx, StatusCode::GONE, "link.invalid_title", "link.invalid"),
-    };
-    render(&EnrollPage { ctx, token, email, error: None })
+    match enroll_email(&state, &token).await {
+        Some(email) => render(&EnrollPage { ctx, token, email, error: None }),
+        None => invalid_link(ctx),
+    }
 }
 
 async fn enroll_submit(
@@ -184,10 +179,7 @@ async fn enroll_submit(
     headers: HeaderMap,
     CsrfForm(f): CsrfForm<EnrollForm>,
 ) -> Response {
-    let email = match state.identity.valid_token(&token, "enroll").await {
-        Ok(t) => state.identity.user(t.user_id.as_deref().unwrap_or_default()).await.map(|u| u.email).unwrap_or_default(),
-        Err(_) => return super::error_page(ctx, StatusCode::GONE, "link.invalid_title", "link.invalid"),
-    };
+    let Some(email) = enroll_email(&state, &token).await else { return invalid_link(ctx) };
     if f.password != f.password2 {
         let msg = ctx.t.t("form.passwords_differ").to_owned();
         return with_status(render(&EnrollPage { ctx, token, email, error: Some(msg) }), StatusCode::UNPROCESSABLE_ENTITY);
