@@ -159,6 +159,57 @@ pub const SETTINGS: &[Setting] = &[
         flag: "--syslog-tcp",
         doc: "address to receive syslog over TCP (default off)",
     },
+    Setting { key: "vpn.enabled", env: "VEILIG_VPN_ENABLED", flag: "", doc: "run the WireGuard gateway: true or false (default false)" },
+    Setting { key: "vpn.listen_port", env: "VEILIG_VPN_PORT", flag: "", doc: "UDP port of the WireGuard gateway (default 51820)" },
+    Setting {
+        key: "vpn.interface",
+        env: "VEILIG_VPN_INTERFACE",
+        flag: "",
+        doc: "name of the tunnel interface, at most 15 characters (default veilig0)",
+    },
+    Setting {
+        key: "vpn.pool",
+        env: "VEILIG_VPN_POOL",
+        flag: "",
+        doc: "IPv4 network the devices' tunnel addresses come from; the gateway takes the first (default 10.13.0.0/24)",
+    },
+    Setting {
+        key: "vpn.networks",
+        env: "VEILIG_VPN_NETWORKS",
+        flag: "",
+        doc: "the internal networks behind the gateway, comma-separated (required when the VPN is on)",
+    },
+    Setting { key: "vpn.dns", env: "VEILIG_VPN_DNS", flag: "", doc: "DNS servers pushed to the devices, comma-separated (default none)" },
+    Setting {
+        key: "vpn.endpoint",
+        env: "VEILIG_VPN_ENDPOINT",
+        flag: "",
+        doc: "host:port the devices reach the gateway at (default the public_url host and listen_port)",
+    },
+    Setting {
+        key: "vpn.session_max_secs",
+        env: "VEILIG_VPN_SESSION_MAX_SECS",
+        flag: "",
+        doc: "a VPN session ends this long after Connect; groups may have a shorter limit (default 36000, 10 hours)",
+    },
+    Setting {
+        key: "vpn.idle_secs",
+        env: "VEILIG_VPN_IDLE_SECS",
+        flag: "",
+        doc: "a VPN session ends after this long without a handshake (default 900)",
+    },
+    Setting {
+        key: "vpn.data_plane",
+        env: "VEILIG_VPN_DATA_PLANE",
+        flag: "",
+        doc: "auto, userspace or kernel (default auto: kernel WireGuard when the kernel has it)",
+    },
+    Setting {
+        key: "vpn.retention_days",
+        env: "VEILIG_VPN_RETENTION_DAYS",
+        flag: "",
+        doc: "how long ended VPN sessions (who, when, from where) are kept (default 90)",
+    },
     Setting { key: "log.format", env: "VEILIG_LOG_FORMAT", flag: "--log-format", doc: "text or json (default text)" },
     Setting {
         key: "log.level",
@@ -187,6 +238,7 @@ pub struct Config {
     /// Where the syslog listeners listen; `None` is off.
     pub syslog_udp: Option<SocketAddr>,
     pub syslog_tcp: Option<SocketAddr>,
+    pub vpn: VpnConfig,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -225,6 +277,30 @@ pub enum SmtpTls {
     StartTls,
     Tls,
     None,
+}
+
+/// The WireGuard gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpnConfig {
+    pub enabled: bool,
+    pub listen_port: u16,
+    pub interface: String,
+    pub pool: ipnet::Ipv4Net,
+    pub networks: Vec<IpNet>,
+    pub dns: Vec<std::net::IpAddr>,
+    /// `host:port` as written into the devices' configurations.
+    pub endpoint: String,
+    pub session_max: Duration,
+    pub idle: Duration,
+    pub data_plane: DataPlaneKind,
+    pub retention: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataPlaneKind {
+    Auto,
+    Userspace,
+    Kernel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -388,6 +464,7 @@ impl Config {
             |s: &str| s.trim().parse::<SocketAddr>().map_err(|_| format!("'{s}' is not an address with a port, such as 0.0.0.0:514"));
         let syslog_udp = layers.get("monitor.syslog_udp", syslog_addr);
         let syslog_tcp = layers.get("monitor.syslog_tcp", syslog_addr);
+        let vpn = load_vpn(&mut layers, &public_url);
         let smtp = match smtp_host {
             Some(host) => {
                 let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
@@ -428,6 +505,7 @@ impl Config {
             smtp,
             syslog_udp,
             syslog_tcp,
+            vpn,
             file,
         })
     }
@@ -436,6 +514,92 @@ impl Config {
     pub fn database_kind(&self) -> &'static str {
         if self.database.url.expose_secret().starts_with("sqlite:") { "sqlite" } else { "postgres" }
     }
+}
+
+fn load_vpn(layers: &mut Layers<'_>, public_url: &str) -> VpnConfig {
+    let enabled = layers
+        .get("vpn.enabled", |s| match s.trim() {
+            "true" | "yes" | "1" | "on" => Ok(true),
+            "false" | "no" | "0" | "off" => Ok(false),
+            other => Err(format!("'{other}' is not true or false")),
+        })
+        .unwrap_or(false);
+    let listen_port = layers.get("vpn.listen_port", |s| parse_in_range(s, 1, 65535)).map(|p| p as u16).unwrap_or(51820);
+    let interface = layers
+        .get("vpn.interface", |s| {
+            let s = s.trim();
+            if !s.is_empty() && s.len() <= 15 && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+                Ok(s.to_owned())
+            } else {
+                Err(format!("'{s}' is not an interface name: 1 to 15 letters, digits, '_', '.' or '-'"))
+            }
+        })
+        .unwrap_or_else(|| "veilig0".to_owned());
+    let pool = layers
+        .get("vpn.pool", |s| {
+            let net: ipnet::Ipv4Net = s.trim().parse().map_err(|_| format!("'{s}' is not an IPv4 network such as 10.13.0.0/24"))?;
+            if net.prefix_len() > 30 {
+                return Err("the pool needs room for the gateway and devices: use a /30 or larger".to_owned());
+            }
+            Ok(net.trunc())
+        })
+        .unwrap_or_else(|| ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(10, 13, 0, 0), 24).unwrap_or_default());
+    let networks = layers.get("vpn.networks", parse_networks).unwrap_or_default();
+    let dns = layers
+        .get("vpn.dns", |s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse::<std::net::IpAddr>().map_err(|_| format!("'{p}' is not an IP address")))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap_or_default();
+    let endpoint = layers.get("vpn.endpoint", |s| {
+        let s = s.trim();
+        match s.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) && !s.contains(char::is_whitespace) => {
+                Ok(s.to_owned())
+            }
+            _ => Err(format!("'{s}' is not host:port, such as vpn.gemeente.nl:51820")),
+        }
+    });
+    let endpoint = endpoint.unwrap_or_else(|| {
+        let host = public_url.split("://").nth(1).unwrap_or(public_url).split('/').next().unwrap_or_default();
+        let host = match host.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => host,
+        };
+        format!("{host}:{listen_port}")
+    });
+    let session_max = layers
+        .get("vpn.session_max_secs", |s| parse_in_range(s, 1, 7 * 24 * 3600))
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(36_000));
+    let idle =
+        layers.get("vpn.idle_secs", |s| parse_in_range(s, 1, 7 * 24 * 3600)).map(Duration::from_secs).unwrap_or(Duration::from_secs(900));
+    let data_plane = layers
+        .get("vpn.data_plane", |s| match s.trim() {
+            "auto" => Ok(DataPlaneKind::Auto),
+            "userspace" => Ok(DataPlaneKind::Userspace),
+            "kernel" => Ok(DataPlaneKind::Kernel),
+            other => Err(format!("'{other}' is not auto, userspace or kernel")),
+        })
+        .unwrap_or(DataPlaneKind::Auto);
+    let retention = layers
+        .get("vpn.retention_days", |s| parse_in_range(s, 1, 3650))
+        .map(|d| Duration::from_secs(d * 86_400))
+        .unwrap_or(Duration::from_secs(90 * 86_400));
+    if enabled && networks.is_empty() && layers.is_clean("vpn.networks") {
+        layers.problem("vpn.networks", "name the internal networks behind the gateway, such as 10.20.0.0/16, when the VPN is on");
+    }
+    for n in &networks {
+        if let IpNet::V4(v4) = n
+            && (v4.contains(&pool) || pool.contains(v4))
+        {
+            layers.problem("vpn.networks", &format!("{n} overlaps the tunnel address pool {pool}"));
+        }
+    }
+    VpnConfig { enabled, listen_port, interface, pool, networks, dns, endpoint, session_max, idle, data_plane, retention }
 }
 
 /// Looks up each setting in the layers, highest first, and collects problems.

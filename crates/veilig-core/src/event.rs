@@ -31,6 +31,17 @@ pub enum Event {
     MonitorAlert { rule: String, severity: String, source: String },
     /// A session ended (logout, expiry, an administrator).
     SessionEnded { user_id: String, reason: String },
+    /// An employee pressed Connect: their devices' peers go into the data plane.
+    VpnSessionOpened { user_id: String, email: String, ip: String },
+    /// A VPN session ended (`disconnect`, `expired`, `idle`, `user_disabled`, `factors_reset`,
+    /// `ended_by_administrator`); the peers leave the data plane.
+    VpnSessionClosed { user_id: String, email: String, reason: String },
+    /// A device's peer was installed in or removed from the data plane.
+    VpnPeerChanged { device_id: String, user_id: String, address: String, installed: bool },
+    /// A device completed a WireGuard handshake with the gateway.
+    VpnHandshake { device_id: String, user_id: String, endpoint: String },
+    /// Packets from a device that no access rule allows (a summary, at most once a minute).
+    VpnDenied { device_id: String, user_id: String, count: u64, example: String },
 }
 
 /// A broadcast channel of [`Event`]s. Slow subscribers lose the oldest events rather than

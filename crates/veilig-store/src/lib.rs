@@ -11,12 +11,14 @@ mod identity;
 mod migrate;
 mod monitor;
 mod settings;
+mod vpn;
 
 pub use audit::{AuditFilter, AuditVerdict};
 pub use db::{Arg, Dialect, PoolStats, Row, Store, Tx};
 pub use identity::{FactorRecord, GroupRecord, SessionRecord, TokenRecord, UserColumn, UserRecord};
 pub use migrate::Applied;
 pub use monitor::AlertRecord;
+pub use vpn::{DeviceRecord, RuleRecord, VpnSessionRecord};
 
 /// Errors from storage. Messages never contain the database URL.
 #[derive(Debug, thiserror::Error)]

@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_monitor.sql"),
         postgres: include_str!("../migrations/postgres/0004_monitor.sql"),
     },
+    Migration {
+        version: 5,
+        name: "vpn",
+        sqlite: include_str!("../migrations/sqlite/0005_vpn.sql"),
+        postgres: include_str!("../migrations/postgres/0005_vpn.sql"),
+    },
 ];
 
 /// A migration that this call applied.

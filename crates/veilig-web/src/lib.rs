@@ -32,11 +32,19 @@ pub struct AppState {
     pub bus: EventBus,
     pub metrics: Arc<Metrics>,
     pub identity: veilig_identity::Identity,
+    pub vpn: veilig_vpn::Vpn,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: SharedClock, config: Config, bus: EventBus, identity: veilig_identity::Identity) -> Self {
-        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()), identity }
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        config: Config,
+        bus: EventBus,
+        identity: veilig_identity::Identity,
+        vpn: veilig_vpn::Vpn,
+    ) -> Self {
+        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()), identity, vpn }
     }
 }
 

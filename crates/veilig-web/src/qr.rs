@@ -13,11 +13,20 @@ pub struct Qr {
 pub fn qr(text: &str) -> Option<Qr> {
     let code = QrCode::encode_text(text, QrCodeEcc::Medium).ok()?;
     let n = code.size();
+    // One rectangle per run of dark modules in a row keeps the path short.
     let mut path = String::new();
     for y in 0..n {
-        for x in 0..n {
+        let mut x = 0;
+        while x < n {
             if code.get_module(x, y) {
-                path.push_str(&format!("M{} {}h1v1h-1z", x + 4, y + 4));
+                let start = x;
+                while x < n && code.get_module(x, y) {
+                    x += 1;
+                }
+                let len = x - start;
+                path.push_str(&format!("M{} {}h{len}v1h-{len}z", start + 4, y + 4));
+            } else {
+                x += 1;
             }
         }
     }
@@ -30,6 +39,6 @@ mod tests {
     fn a_qr_code_has_a_quiet_zone_and_modules() {
         let q = super::qr("otpauth://totp/Veilig:jan@example.nl?secret=JBSWY3DPEHPK3PXP").unwrap();
         assert!(q.size >= 29 + 8);
-        assert!(q.path.starts_with("M4 4h1v1h-1z"), "the finder pattern starts in the corner");
+        assert!(q.path.starts_with("M4 4h7v1h-7z"), "the finder pattern's top row starts in the corner");
     }
 }

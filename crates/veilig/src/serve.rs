@@ -168,7 +168,31 @@ pub async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity);
+    let vpn = match crate::wiring::vpn(&config, &store, clock.clone(), bus.clone()) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (stop_gateway, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut gateway = None;
+    if config.vpn.enabled {
+        match veilig_vpn::dataplane::DataPlane::open(&config.vpn, vpn.key_pair()).await {
+            Ok(plane) => {
+                listening.push(format!("WireGuard UDP port {} (interface {})", plane.port(), plane.interface()));
+                let stop = async move {
+                    let _ = gateway_stopped.await;
+                };
+                gateway = Some(tokio::spawn(veilig_vpn::gateway::run(vpn.clone(), plane, stop)));
+            }
+            Err(e) => {
+                eprintln!("veilig: VPN: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity, vpn);
     let app = veilig_web::router(state);
     bus.publish(Event::ServerStarted { version: veilig_core::VERSION.to_owned() });
 
@@ -187,6 +211,13 @@ pub async fn serve(config: Config) -> ExitCode {
     }
 
     serve_connections(listener, tls, app, grace).await;
+
+    if let Some(task) = gateway {
+        let _ = stop_gateway.send(());
+        if tokio::time::timeout(Duration::from_secs(10), task).await.is_err() {
+            tracing::error!("the VPN gateway did not stop within 10 seconds");
+        }
+    }
 
     bus.publish(Event::ServerStopping);
     let stopped = Entry::new("system", "platform.stopped", "veilig");

@@ -43,6 +43,28 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 
+/// The WireGuard gateway's key pair, created on first use in `<data>/keys/wireguard.key`,
+/// readable by the owner only. Its public half is in every device's configuration: keep the
+/// file when moving Veilig, or every device must be added again.
+pub fn wireguard_key(data_dir: &Path) -> Result<veilig_vpn::engine::KeyPair, String> {
+    let dir = data_dir.join("keys");
+    let path = dir.join("wireguard.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        return veilig_vpn::engine::KeyPair::from_private_base64(&text)
+            .map_err(|e| format!("{} is not a WireGuard key: {e}", path.display()));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let pair = veilig_vpn::engine::KeyPair::generate();
+    write_private(&path, &pair.private_base64()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(pair)
+}
+
+pub fn vpn(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) -> Result<veilig_vpn::Vpn, String> {
+    let key = wireguard_key(&config.data_dir)?;
+    Ok(veilig_vpn::Vpn::new(store.clone(), clock, bus, config.vpn.clone(), key))
+}
+
 pub fn identity(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) -> Result<Identity, String> {
     let key = secret_key(&config.data_dir)?;
     let hasher = Hasher::production()?;

@@ -7,6 +7,7 @@ mod home;
 mod identity;
 mod identity_api;
 mod ops;
+mod vpn;
 
 use askama::Template;
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(identity_api::routes())
         .merge(admin::routes())
         .merge(alerts::routes())
+        .merge(vpn::routes())
 }
 
 pub use ops::ApiDoc;

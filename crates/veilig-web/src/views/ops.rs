@@ -27,6 +27,9 @@ use crate::metrics::Gauges;
         api::groups_list, api::group_create, api::group_delete, api::member_add, api::member_remove,
         api::passkey_register_begin, api::passkey_register_finish, api::passkey_second_begin, api::passkey_second_finish,
         api::passwordless_begin, api::passwordless_finish, api::my_factors, api::factor_rename, api::factor_remove,
+        super::vpn::api_status, super::vpn::api_devices, super::vpn::api_add_device, super::vpn::api_remove_device,
+        super::vpn::api_sessions, super::vpn::api_open_session, super::vpn::api_close_session, super::vpn::api_rules,
+        super::vpn::api_add_rule, super::vpn::api_remove_rule, super::vpn::api_set_limit,
     ),
     components(schemas(Health, DatabaseHealth, Status, Capability, ErrorBody, ErrorDetail, super::audit::AuditPage, super::audit::AuditRecordView, super::audit::VerifyResult)),
     modifiers(&BearerAuth)

@@ -216,6 +216,7 @@ fn clone_app(app: &TestApp) -> TestApp {
         clock: app.clock.clone(),
         store: app.store.clone(),
         identity: app.identity.clone(),
+        vpn: app.vpn.clone(),
         rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
         agent: http::agent(),
         csrf: Default::default(),

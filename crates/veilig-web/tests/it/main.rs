@@ -5,6 +5,7 @@
 mod api;
 mod identity;
 mod pages;
+mod vpn;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub struct TestApp {
     pub clock: Arc<FakeClock>,
     pub store: Store,
     pub identity: veilig_identity::Identity,
+    pub vpn: veilig_vpn::Vpn,
     pub rt: tokio::runtime::Runtime,
     pub agent: http::Agent,
     /// The CSRF token of `agent`'s browser session, once signed in.
@@ -42,11 +44,21 @@ impl TestApp {
     }
 
     pub fn with(overrides: Overrides) -> TestApp {
+        Self::with_config(overrides, |_| {})
+    }
+
+    /// Like [`TestApp::with`], with a last change to the checked configuration. The VPN is on
+    /// (without a data plane) with 10.20.0.0/16 behind it.
+    pub fn with_config(overrides: Overrides, change: impl FnOnce(&mut Config)) -> TestApp {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let (base, clock, store, identity) = rt.block_on(async {
+        let (base, clock, store, identity, vpn) = rt.block_on(async {
             let db = veilig_testkit::fresh_database().await;
             let overrides = Overrides { database_url: Some(db.url.clone()), data: Some(db.data_dir.display().to_string()), ..overrides };
-            let config = Config::load(&overrides, None).unwrap();
+            let mut config = Config::load(&overrides, None).unwrap();
+            config.vpn.enabled = true;
+            config.vpn.networks = vec!["10.20.0.0/16".parse().unwrap()];
+            config.vpn.endpoint = "vpn.gemeente.nl:51820".into();
+            change(&mut config);
             let store = Store::connect(&db.url, 4).await.unwrap();
             store.migrate().await.unwrap();
             let clock = Arc::new(FakeClock::new(time::macros::datetime!(2026-11-20 09:00 UTC)));
@@ -60,16 +72,53 @@ impl TestApp {
                 settings: veilig_identity::IdentitySettings::default(),
                 passkeys: None,
             };
-            let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, identity.clone());
+            let vpn = veilig_vpn::Vpn::new(
+                store.clone(),
+                clock.clone(),
+                bus.clone(),
+                config.vpn.clone(),
+                veilig_vpn::engine::KeyPair::generate(),
+            );
+            let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, identity.clone(), vpn.clone());
             let app = veilig_web::router(state);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             tokio::spawn(async move {
                 axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
             });
-            (format!("http://{addr}"), clock, store, identity)
+            (format!("http://{addr}"), clock, store, identity, vpn)
         });
-        TestApp { base, clock, store, identity, rt, agent: http::agent(), csrf: Default::default() }
+        TestApp { base, clock, store, identity, vpn, rt, agent: http::agent(), csrf: Default::default() }
+    }
+
+    /// A second handle on the same running app (another browser).
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            base: self.base.clone(),
+            clock: self.clock.clone(),
+            store: self.store.clone(),
+            identity: self.identity.clone(),
+            vpn: self.vpn.clone(),
+            rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+            agent: http::agent(),
+            csrf: Default::default(),
+        }
+    }
+
+    /// Invites `email` (into `groups`) and enrols them with a password and TOTP in another
+    /// browser, which is returned signed in.
+    pub fn employee(&self, email: &str, groups: &[&str]) -> (TestApp, Account) {
+        let invited = self.api("POST", "/api/v1/users", Some(serde_json::json!({"email": email, "name": "Mede Werker", "groups": groups})));
+        assert_eq!(invited.status, 201, "{}", invited.body);
+        let token = invited.json()["enrollment_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        let employee = self.another_browser();
+        let r =
+            employee.api("POST", "/api/v1/enroll", Some(serde_json::json!({"token": token, "password": "groene appel naast de kachel"})));
+        assert_eq!(r.status, 200, "{}", r.body);
+        *employee.csrf.borrow_mut() = r.json()["csrf_token"].as_str().unwrap().to_owned();
+        let mut account = employee.enrol_totp(email);
+        account.password = "groene appel naast de kachel".into();
+        (employee, account)
     }
 
     /// Sends a JSON API request with this browser's cookies and CSRF token.

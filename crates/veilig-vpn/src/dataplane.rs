@@ -1,0 +1,228 @@
+//! The gateway's data plane: WireGuard on a TUN device in user space (gotatun), with the
+//! access-rule filter of `veilig-vpn-engine` between the tunnel and the internal network.
+//!
+//! The kernel's WireGuard would serve the same interface through netlink; it is detected
+//! ([`kernel_available`]) but not built yet, so `auto` uses user space everywhere (see
+//! ARCHITECTURE.md).
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use gotatun::device::{Device, DeviceBuilder, Peer};
+use gotatun::packet::{Ip, Packet, PacketBufPool};
+use gotatun::tun::tun_async_device::TunDevice;
+use gotatun::tun::{IpRecv, IpSend, MtuWatcher};
+use gotatun::udp::socket::UdpSocketFactory;
+use gotatun::x25519::{PublicKey, StaticSecret};
+use veilig_core::config::{DataPlaneKind, VpnConfig};
+use veilig_vpn_engine::filter::Denied;
+use veilig_vpn_engine::{Filter, Key, KeyPair, Pool, Rule, Verdict};
+use zerocopy::IntoBytes;
+
+/// MTU of the tunnel interface: 1500 minus the WireGuard, UDP and IPv6 overhead, as wg-quick.
+pub const MTU: u16 = 1420;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataPlaneError {
+    #[error("cannot create the tunnel interface {name}: {why} (Veilig needs root or CAP_NET_ADMIN and /dev/net/tun for the VPN)")]
+    Tun { name: String, why: String },
+    #[error("cannot start WireGuard on UDP port {port}: {why}")]
+    Start { port: u16, why: String },
+    #[error("cannot turn on IP forwarding: {0}")]
+    Forwarding(String),
+    #[error("vpn.data_plane = \"kernel\" is not available: {0}; use \"userspace\" or \"auto\"")]
+    Kernel(String),
+    #[error("the data plane refused a change: {0}")]
+    Config(String),
+}
+
+/// Whether this kernel has WireGuard.
+pub fn kernel_available() -> bool {
+    std::path::Path::new("/sys/module/wireguard").exists()
+}
+
+/// What the data plane knows about a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerStat {
+    pub public_key: Key,
+    /// Time since the last completed handshake.
+    pub since_handshake: Option<Duration>,
+    pub endpoint: Option<SocketAddr>,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+}
+
+type Transports = (UdpSocketFactory, FilteredTun, FilteredTun);
+
+/// A running data plane.
+pub struct DataPlane {
+    device: Device<Transports>,
+    filter: Arc<Mutex<Filter>>,
+    now_ms: Arc<AtomicU64>,
+    interface: String,
+    port: u16,
+}
+
+/// The TUN device with the filter in both directions.
+#[derive(Clone)]
+struct FilteredTun {
+    tun: TunDevice,
+    filter: Arc<Mutex<Filter>>,
+    now_ms: Arc<AtomicU64>,
+}
+
+impl IpSend for FilteredTun {
+    // Decrypted packets from a device, on their way into the internal network.
+    async fn send(&mut self, packet: Packet<Ip>) -> io::Result<()> {
+        let verdict = {
+            let mut f = self.filter.lock().unwrap_or_else(PoisonError::into_inner);
+            f.outbound(packet.as_bytes(), self.now_ms.load(Ordering::Relaxed))
+        };
+        match verdict {
+            Verdict::Pass => self.tun.send(packet).await,
+            Verdict::Drop => Ok(()),
+        }
+    }
+}
+
+impl IpRecv for FilteredTun {
+    // Packets from the internal network, on their way into a tunnel: only replies.
+    async fn recv<'a>(&'a mut self, pool: &mut PacketBufPool) -> io::Result<impl Iterator<Item = Packet<Ip>> + Send + 'a> {
+        let filter = &self.filter;
+        let packets = self.tun.recv(pool).await?;
+        Ok(packets.filter(move |p| filter.lock().unwrap_or_else(PoisonError::into_inner).inbound(p.as_bytes()) == Verdict::Pass))
+    }
+
+    fn mtu(&self) -> MtuWatcher {
+        self.tun.mtu()
+    }
+}
+
+impl DataPlane {
+    /// Creates the tunnel interface with the gateway's pool address, turns on forwarding and
+    /// starts WireGuard with no peers: nothing can connect until a session installs a peer.
+    pub async fn open(config: &VpnConfig, key: &KeyPair) -> Result<DataPlane, DataPlaneError> {
+        match config.data_plane {
+            DataPlaneKind::Kernel => {
+                let why = if kernel_available() {
+                    "this version of Veilig drives WireGuard in user space only".to_owned()
+                } else {
+                    "this kernel has no WireGuard module".to_owned()
+                };
+                return Err(DataPlaneError::Kernel(why));
+            }
+            DataPlaneKind::Auto if kernel_available() => {
+                tracing::info!("the kernel has WireGuard; Veilig uses its own user-space data plane");
+            }
+            DataPlaneKind::Auto | DataPlaneKind::Userspace => {}
+        }
+        let pool = Pool::new(config.pool).map_err(|e| DataPlaneError::Config(e.to_string()))?;
+        let tun_err = |why: String| DataPlaneError::Tun { name: config.interface.clone(), why };
+        let mut tc = gotatun::tun::tun::Configuration::default();
+        tc.tun_name(&config.interface).address(pool.gateway()).netmask(config.pool.netmask()).mtu(MTU).up();
+        let tun = gotatun::tun::tun::create_as_async(&tc).map_err(|e| tun_err(e.to_string()))?;
+        let tun = TunDevice::from_tun_device(tun).map_err(|e| tun_err(e.to_string()))?;
+        enable_forwarding()?;
+        let filter = Arc::new(Mutex::new(Filter::new()));
+        let now_ms = Arc::new(AtomicU64::new(0));
+        let ip = FilteredTun { tun, filter: filter.clone(), now_ms: now_ms.clone() };
+        let secret = StaticSecret::from(*key.private_bytes());
+        let device = DeviceBuilder::new()
+            .with_default_udp()
+            .with_ip(ip)
+            .with_private_key(secret)
+            .build()
+            .await
+            .map_err(|e| DataPlaneError::Start { port: config.listen_port, why: e.to_string() })?;
+        // Built without peers, gotatun binds no socket; setting the port binds it now, so a
+        // port in use is found at start, not at the first Connect.
+        device
+            .set_listen_port(config.listen_port)
+            .await
+            .map_err(|e| DataPlaneError::Start { port: config.listen_port, why: e.to_string() })?;
+        tracing::info!(interface = %config.interface, port = config.listen_port, gateway = %pool.gateway(), "WireGuard gateway up (user space)");
+        Ok(DataPlane { device, filter, now_ms, interface: config.interface.clone(), port: config.listen_port })
+    }
+
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Installs (or updates) a device's peer: its tunnel address is its only allowed source,
+    /// and `rules` say where it may go.
+    pub async fn install(&self, key: &Key, address: Ipv4Addr, rules: Arc<[Rule]>) -> Result<(), DataPlaneError> {
+        self.lock_filter().set_policy(IpAddr::V4(address), rules);
+        let peer = Peer::new(PublicKey::from(*key.as_bytes())).with_allowed_ip(ipnetwork(address));
+        self.device.add_or_update_peer(peer).await.map_err(|e| DataPlaneError::Config(e.to_string()))
+    }
+
+    /// Changes the rules of an installed device.
+    pub fn set_rules(&self, address: Ipv4Addr, rules: Arc<[Rule]>) {
+        self.lock_filter().set_policy(IpAddr::V4(address), rules);
+    }
+
+    /// Removes a device's peer: its handshakes and packets are refused from now on.
+    pub async fn uninstall(&self, key: &Key, address: Ipv4Addr) -> Result<(), DataPlaneError> {
+        let removed = self.device.remove_peer(&PublicKey::from(*key.as_bytes())).await.map_err(|e| DataPlaneError::Config(e.to_string()));
+        self.lock_filter().remove(IpAddr::V4(address));
+        removed.map(|_| ())
+    }
+
+    pub async fn stats(&self) -> Vec<PeerStat> {
+        self.device
+            .peers()
+            .await
+            .into_iter()
+            .map(|p| PeerStat {
+                public_key: Key::from_bytes(p.peer.public_key.to_bytes()),
+                since_handshake: p.stats.last_handshake,
+                endpoint: p.peer.endpoint,
+                rx_bytes: p.stats.rx_bytes as u64,
+                tx_bytes: p.stats.tx_bytes as u64,
+            })
+            .collect()
+    }
+
+    /// Advances the filter's clock and forgets idle flows.
+    pub fn tick(&self, now_ms: u64, expire: bool) {
+        self.now_ms.store(now_ms, Ordering::Relaxed);
+        if expire {
+            self.lock_filter().expire(now_ms);
+        }
+    }
+
+    pub fn take_denied(&self) -> Vec<Denied> {
+        self.lock_filter().take_denied()
+    }
+
+    pub async fn stop(self) {
+        self.device.stop().await;
+    }
+
+    fn lock_filter(&self) -> std::sync::MutexGuard<'_, Filter> {
+        self.filter.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn ipnetwork(a: Ipv4Addr) -> ipnetwork::IpNetwork {
+    ipnetwork::IpNetwork::V4(ipnetwork::Ipv4Network::from(a))
+}
+
+fn enable_forwarding() -> Result<(), DataPlaneError> {
+    let path = "/proc/sys/net/ipv4/ip_forward";
+    match std::fs::read_to_string(path) {
+        Ok(v) if v.trim() == "1" => Ok(()),
+        _ => {
+            std::fs::write(path, "1\n").map_err(|e| DataPlaneError::Forwarding(format!("{path}: {e}")))?;
+            tracing::info!("turned on IPv4 forwarding");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The gateway task: keeps the data plane equal to the database (a device's peer is installed
+//! exactly while its owner has an open session), ends sessions on expiry, idleness, disabling
+//! and factor resets, and reports handshakes, traffic and denied packets.
+//!
+//! Changes are applied when they happen ([`Vpn::changed`] wakes the task), not at the next
+//! poll; the once-a-second tick only reads statistics and checks lifetimes.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast::error::RecvError;
+use veilig_audit::Outcome;
+use veilig_core::Event;
+use veilig_store::DeviceRecord;
+use veilig_vpn_engine::{Key, Rule};
+
+use crate::dataplane::{DataPlane, PeerStat};
+use crate::service::{Vpn, VpnError};
+
+/// A peer in the data plane.
+#[derive(Debug, Clone)]
+struct Installed {
+    key: Key,
+    address: Ipv4Addr,
+    user_id: String,
+    user_email: String,
+    rules: Arc<[Rule]>,
+    /// The last handshake seen, in ms since the epoch.
+    handshake_ms: Option<i64>,
+    endpoint: Option<String>,
+}
+
+/// Runs the gateway until `stop` completes; then removes every peer and stops the data plane.
+pub async fn run(vpn: Vpn, plane: DataPlane, stop: impl Future<Output = ()>) {
+    let mut gw = Gateway { vpn: vpn.clone(), plane, installed: HashMap::new(), ticks: 0 };
+    let mut events = vpn.bus().subscribe();
+    vpn.set_running(true);
+    gw.sync().await;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            () = vpn.wait_changed() => gw.sync().await,
+            ev = events.recv() => match ev {
+                Ok(Event::UserDisabled { user_id }) => gw.end(&user_id, "user_disabled").await,
+                Ok(Event::FactorsReset { user_id }) => gw.end(&user_id, "factors_reset").await,
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            },
+            _ = tick.tick() => gw.tick().await,
+        }
+    }
+    vpn.set_running(false);
+    let keys: Vec<String> = gw.installed.keys().cloned().collect();
+    for id in keys {
+        gw.remove(&id).await;
+    }
+    gw.plane.stop().await;
+    tracing::info!("WireGuard gateway stopped");
+}
+
+struct Gateway {
+    vpn: Vpn,
+    plane: DataPlane,
+    installed: HashMap<String, Installed>,
+    ticks: u64,
+}
+
+impl Gateway {
+    async fn end(&mut self, user_id: &str, reason: &str) {
+        match self.vpn.end_session(None, user_id, reason).await {
+            Ok(_) => self.sync().await,
+            Err(e) => tracing::error!(error = %e, "cannot end a VPN session"),
+        }
+    }
+
+    /// Makes the data plane hold exactly the devices whose owners have an open session, with
+    /// their current rules.
+    async fn sync(&mut self) {
+        if let Err(e) = self.try_sync().await {
+            tracing::error!(error = %e, "cannot bring the VPN data plane up to date; retrying at the next tick");
+        }
+    }
+
+    async fn try_sync(&mut self) -> Result<(), VpnError> {
+        let wanted: Vec<DeviceRecord> = self.vpn.store().vpn_devices_with_open_session().await?;
+        let mut rules_of: HashMap<String, Arc<[Rule]>> = HashMap::new();
+        for d in &wanted {
+            if !rules_of.contains_key(&d.user_id) {
+                let rules: Arc<[Rule]> = self.vpn.rules_for(&d.user_id).await?.into();
+                rules_of.insert(d.user_id.clone(), rules);
+            }
+        }
+        let gone: Vec<String> = self.installed.keys().filter(|id| !wanted.iter().any(|d| &&d.id == id)).cloned().collect();
+        for id in gone {
+            self.remove(&id).await;
+        }
+        for d in wanted {
+            let (Ok(key), Ok(address)) = (Key::parse(&d.public_key), d.address.parse::<Ipv4Addr>()) else {
+                tracing::error!(device = %d.id, "stored device has an unusable key or address; skipped");
+                continue;
+            };
+            let rules = rules_of.get(&d.user_id).cloned().unwrap_or_else(|| Arc::from(Vec::new()));
+            match self.installed.get_mut(&d.id) {
+                Some(i) if i.key == key && i.address == address => {
+                    if i.rules != rules {
+                        self.plane.set_rules(address, rules.clone());
+                        i.rules = rules;
+                    }
+                }
+                _ => {
+                    if let Some(old) = self.installed.remove(&d.id) {
+                        let _ = self.plane.uninstall(&old.key, old.address).await;
+                    }
+                    if let Err(e) = self.plane.install(&key, address, rules.clone()).await {
+                        tracing::error!(error = %e, device = %d.id, "cannot install a peer");
+                        continue;
+                    }
+                    self.vpn.bus().publish(Event::VpnPeerChanged {
+                        device_id: d.id.clone(),
+                        user_id: d.user_id.clone(),
+                        address: d.address.clone(),
+                        installed: true,
+                    });
+                    let _ = self
+                        .vpn
+                        .audit_system(
+                            "vpn.peer_added",
+                            &d.user_email,
+                            Outcome::Success,
+                            serde_json::json!({"device": d.name, "address": d.address}),
+                        )
+                        .await;
+                    self.installed.insert(
+                        d.id.clone(),
+                        Installed {
+                            key,
+                            address,
+                            user_id: d.user_id.clone(),
+                            user_email: d.user_email.clone(),
+                            rules,
+                            handshake_ms: d.last_handshake_ms,
+                            endpoint: d.endpoint.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove(&mut self, id: &str) {
+        let Some(i) = self.installed.remove(id) else { return };
+        if let Err(e) = self.plane.uninstall(&i.key, i.address).await {
+            tracing::error!(error = %e, device = %id, "cannot remove a peer");
+        }
+        self.vpn.bus().publish(Event::VpnPeerChanged {
+            device_id: id.to_owned(),
+            user_id: i.user_id.clone(),
+            address: i.address.to_string(),
+            installed: false,
+        });
+        let _ = self
+            .vpn
+            .audit_system(
+                "vpn.peer_removed",
+                &i.user_email,
+                Outcome::Success,
+                serde_json::json!({"device_id": id, "address": i.address.to_string()}),
+            )
+            .await;
+    }
+
+    async fn tick(&mut self) {
+        self.ticks += 1;
+        let now = self.vpn.now_ms();
+        self.plane.tick(u64::try_from(now).unwrap_or(0), self.ticks.is_multiple_of(10));
+        let stats = self.plane.stats().await;
+        self.record_stats(now, &stats).await;
+        if let Err(e) = self.check_sessions(now).await {
+            tracing::error!(error = %e, "cannot check VPN sessions");
+        }
+        if self.ticks.is_multiple_of(10) {
+            // A safety net: anything a lost wake-up missed is put right within ten seconds.
+            self.sync().await;
+        }
+        if self.ticks.is_multiple_of(60) {
+            self.report_denied().await;
+        }
+        if self.ticks % 3600 == 1 {
+            let keep_ms = i64::try_from(self.vpn.config().retention.as_millis()).unwrap_or(i64::MAX);
+            match self.vpn.store().vpn_sessions_purge(now.saturating_sub(keep_ms)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "removed ended VPN sessions past their retention period"),
+                Err(e) => tracing::error!(error = %e, "cannot purge old VPN sessions"),
+            }
+        }
+    }
+
+    async fn record_stats(&mut self, now: i64, stats: &[PeerStat]) {
+        let by_key: HashMap<Key, &PeerStat> = stats.iter().map(|s| (s.public_key, s)).collect();
+        let store_bytes = self.ticks.is_multiple_of(10);
+        for (id, i) in &mut self.installed {
+            let Some(s) = by_key.get(&i.key) else { continue };
+            let handshake_ms = s.since_handshake.map(|d| now - i64::try_from(d.as_millis()).unwrap_or(0));
+            let endpoint = s.endpoint.map(|e| e.to_string());
+            // A new handshake: later than the one we knew by more than the timer's jitter.
+            let new_handshake = match (handshake_ms, i.handshake_ms) {
+                (Some(h), Some(old)) => h > old + 1500,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if new_handshake || store_bytes {
+                let rx = i64::try_from(s.rx_bytes).unwrap_or(i64::MAX);
+                let tx = i64::try_from(s.tx_bytes).unwrap_or(i64::MAX);
+                if let Err(e) =
+                    self.vpn.store().vpn_device_stats(id, handshake_ms.filter(|_| new_handshake), endpoint.clone(), rx, tx).await
+                {
+                    tracing::error!(error = %e, "cannot record VPN statistics");
+                }
+            }
+            if new_handshake {
+                let moved = endpoint.is_some() && endpoint != i.endpoint;
+                i.handshake_ms = handshake_ms;
+                if let Some(h) = handshake_ms {
+                    let _ = self.vpn.store().vpn_session_touch(&i.user_id, h).await;
+                }
+                let shown = endpoint.clone().unwrap_or_default();
+                self.vpn.bus().publish(Event::VpnHandshake { device_id: id.clone(), user_id: i.user_id.clone(), endpoint: shown.clone() });
+                if moved {
+                    // The first handshake from an address goes into the audit chain; the
+                    // re-keying every two minutes from the same address does not.
+                    let _ = self
+                        .vpn
+                        .audit_system(
+                            "vpn.handshake",
+                            &i.user_email,
+                            Outcome::Success,
+                            serde_json::json!({"device_id": id, "endpoint": shown}),
+                        )
+                        .await;
+                }
+                i.endpoint = endpoint;
+            }
+        }
+    }
+
+    async fn check_sessions(&mut self, now: i64) -> Result<(), VpnError> {
+        let idle_ms = i64::try_from(self.vpn.config().idle.as_millis()).unwrap_or(i64::MAX);
+        for s in self.vpn.sessions_open().await? {
+            let reason = if now >= s.expires_ms {
+                "expired"
+            } else if now.saturating_sub(s.last_activity_ms.max(s.opened_ms)) >= idle_ms {
+                "idle"
+            } else {
+                continue;
+            };
+            self.vpn.end_session(None, &s.user_id, reason).await?;
+        }
+        Ok(())
+    }
+
+    async fn report_denied(&mut self) {
+        for d in self.plane.take_denied() {
+            let owner = self.installed.iter().find(|(_, i)| std::net::IpAddr::V4(i.address) == d.device);
+            let (device_id, user_id, email) = match owner {
+                Some((id, i)) => (id.clone(), i.user_id.clone(), i.user_email.clone()),
+                None => (String::new(), String::new(), d.device.to_string()),
+            };
+            self.vpn.bus().publish(Event::VpnDenied { device_id: device_id.clone(), user_id, count: d.count, example: d.example.clone() });
+            let _ = self
+                .vpn
+                .audit_system(
+                    "vpn.packets_denied",
+                    &email,
+                    Outcome::Denied,
+                    serde_json::json!({"device_id": device_id, "address": d.device.to_string(), "count": d.count, "example": d.example}),
+                )
+                .await;
+        }
+    }
+}

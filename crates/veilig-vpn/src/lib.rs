@@ -1,0 +1,23 @@
+//! The VPN capability: employees' devices (WireGuard public keys and tunnel addresses), VPN
+//! sessions that an employee opens after signing in with both factors, access rules per group,
+//! and the gateway that installs a device's peer in the data plane only while its owner's
+//! session is open.
+//!
+//! [`Vpn`] is the service the web layer calls; [`gateway::run`] is the task that keeps the data
+//! plane ([`dataplane::DataPlane`]) equal to what the database says, reacting to changes at
+//! once and ending sessions on expiry, idleness, disabling and factor resets.
+
+pub mod dataplane;
+pub mod gateway;
+mod service;
+
+pub use service::{Actor, DeviceAdded, Status, Vpn, VpnError};
+pub use veilig_vpn_engine as engine;
+
+/// A random identifier of 16 bytes, hex-encoded.
+pub(crate) fn random_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
