@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod db;
 pub mod http;
+pub mod netns;
 pub mod server;
 
 pub use browser::Browser;

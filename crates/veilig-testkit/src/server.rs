@@ -28,6 +28,12 @@ impl ServerProcess {
 
     /// Like [`ServerProcess::start`], with extra environment variables for the server.
     pub fn start_with_env(binary: &Path, db: &TestDatabase, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        Self::start_inside(binary, db, &[], "127.0.0.1", extra, env)
+    }
+
+    /// Starts the server through `prefix` (such as `ip netns exec gw`), listening on `host`.
+    /// `{port}` and `{port2}` are replaced in `extra` and in the environment values.
+    pub fn start_inside(binary: &Path, db: &TestDatabase, prefix: &[String], host: &str, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         let port = crate::free_port();
         let port2 = crate::free_port();
         let extra: Vec<String> =
@@ -37,14 +43,26 @@ impl ServerProcess {
         let stderr_file = logs.join("stderr");
         let out = std::fs::File::create(&stdout_file).unwrap_or_else(|e| panic!("log file: {e}"));
         let err = std::fs::File::create(&stderr_file).unwrap_or_else(|e| panic!("log file: {e}"));
-        let listen = format!("127.0.0.1:{port}");
-        let child = Command::new(binary)
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.replace("{port}", &port.to_string()).replace("{port2}", &port2.to_string())))
+            .collect();
+        let listen = format!("{host}:{port}");
+        let mut command = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
+        let child = command
             .args(["serve", "--data"])
             .arg(&db.data_dir)
             .args(["--database-url", &db.url, "--listen", &listen])
             .args(&extra)
             .env_remove("VEILIG_CONFIG")
-            .envs(env.iter().copied())
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(&db.data_dir)
             .stdin(Stdio::null())
             .stdout(out)

@@ -156,11 +156,20 @@ impl DataPlane {
     }
 
     /// Installs (or updates) a device's peer: its tunnel address is its only allowed source,
-    /// and `rules` say where it may go.
-    pub async fn install(&self, key: &Key, address: Ipv4Addr, rules: Arc<[Rule]>) -> Result<(), DataPlaneError> {
+    /// and `rules` say where it may go. With the address the device last spoke from, the
+    /// gateway starts the handshake itself, so a device that is already up (or still holds
+    /// keys of an ended session) can send at once instead of after its own retry timers.
+    pub async fn install(&self, key: &Key, address: Ipv4Addr, rules: Arc<[Rule]>, endpoint: Option<SocketAddr>) -> Result<(), DataPlaneError> {
         self.lock_filter().set_policy(IpAddr::V4(address), rules);
-        let peer = Peer::new(PublicKey::from(*key.as_bytes())).with_allowed_ip(ipnetwork(address));
-        self.device.add_or_update_peer(peer).await.map_err(|e| DataPlaneError::Config(e.to_string()))
+        let public = PublicKey::from(*key.as_bytes());
+        let mut peer = Peer::new(public).with_allowed_ip(ipnetwork(address));
+        peer.endpoint = endpoint;
+        self.device.add_or_update_peer(peer).await.map_err(|e| DataPlaneError::Config(e.to_string()))?;
+        if endpoint.is_some() {
+            // The initiation goes out on the first poll; completion is not waited for.
+            let _ = tokio::time::timeout(Duration::from_millis(5), self.device.force_handshake(&public)).await;
+        }
+        Ok(())
     }
 
     /// Changes the rules of an installed device.

@@ -117,7 +117,8 @@ impl Gateway {
                     if let Some(old) = self.installed.remove(&d.id) {
                         let _ = self.plane.uninstall(&old.key, old.address).await;
                     }
-                    if let Err(e) = self.plane.install(&key, address, rules.clone()).await {
+                    let endpoint = d.endpoint.as_deref().and_then(|e| e.parse().ok());
+                    if let Err(e) = self.plane.install(&key, address, rules.clone(), endpoint).await {
                         tracing::error!(error = %e, device = %d.id, "cannot install a peer");
                         continue;
                     }

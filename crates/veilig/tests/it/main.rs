@@ -8,6 +8,7 @@ mod cli;
 mod mail;
 mod monitor;
 mod serve;
+mod vpn;
 
 use veilig_testkit::{ServerProcess, TestDatabase};
 

@@ -1,0 +1,244 @@
+//! The VPN end to end, in network namespaces this test makes: Veilig as the gateway in *gw*,
+//! an intranet web server in *office*, employees' laptops in *home* and *home2* running
+//! Debian's `wireguard-go` with the `.conf` that Veilig produced, brought up by `wg-quick`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use veilig_testkit::http::{self, Agent};
+use veilig_testkit::netns::Lab;
+use veilig_testkit::{ServerProcess, TestDatabase};
+
+use crate::{BIN, PASSWORD, totp_now};
+
+const INTRANET: &str = "http://10.20.0.2:8000/";
+
+struct Person {
+    agent: Agent,
+    csrf: String,
+    id: String,
+    email: String,
+    secret: String,
+}
+
+fn api(server: &ServerProcess, who: &Person, method: &str, path: &str, body: Option<serde_json::Value>) -> http::Reply {
+    http::send(&who.agent, method, &server.url(path), &[("x-csrf-token", &who.csrf)], body.as_ref())
+}
+
+fn admin(server: &ServerProcess) -> Person {
+    let token = crate::setup_link(server).rsplit('/').next().unwrap().to_owned();
+    let agent = http::agent();
+    let r = http::post_json(&agent, &server.url("/api/v1/setup"), &json!({"token": token, "email": "beheer@gemeente.nl", "password": PASSWORD}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
+    let mut p = Person { agent, csrf, id: String::new(), email: "beheer@gemeente.nl".into(), secret: String::new() };
+    p.secret = enrol_totp(server, &p);
+    p
+}
+
+fn enrol_totp(server: &ServerProcess, p: &Person) -> String {
+    let t = api(server, p, "POST", "/api/v1/me/totp", None);
+    assert_eq!(t.status, 200, "{}", t.body);
+    let secret = t.json()["secret"].as_str().unwrap().to_owned();
+    let c = api(server, p, "POST", "/api/v1/me/totp/confirm", Some(json!({"code": totp_now(&secret)})));
+    assert_eq!(c.status, 200, "{}", c.body);
+    secret
+}
+
+/// Invites an employee into `groups` and enrols them (password + authenticator app).
+fn employee(server: &ServerProcess, admin: &Person, email: &str, groups: &[&str]) -> Person {
+    let r = api(server, admin, "POST", "/api/v1/users", Some(json!({"email": email, "name": email, "groups": groups})));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["user"]["id"].as_str().unwrap().to_owned();
+    let token = r.json()["enrollment_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let agent = http::agent();
+    let e = http::post_json(&agent, &server.url("/api/v1/enroll"), &json!({"token": token, "password": PASSWORD}));
+    assert_eq!(e.status, 200, "{}", e.body);
+    let csrf = e.json()["csrf_token"].as_str().unwrap().to_owned();
+    let mut p = Person { agent, csrf, id, email: email.to_owned(), secret: String::new() };
+    p.secret = enrol_totp(server, &p);
+    p
+}
+
+/// Signs in again with password and the code of the next 30-second step.
+fn login(server: &ServerProcess, p: &mut Person) {
+    p.agent = http::agent();
+    let r = http::post_json(&p.agent, &server.url("/api/v1/login"), &json!({"email": p.email, "password": PASSWORD}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    p.csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
+    // A code can be used once: wait for a fresh step if this one was spent at enrolment.
+    let mut code = totp_now(&p.secret);
+    loop {
+        let t = api(server, p, "POST", "/api/v1/login/totp", Some(json!({"code": code})));
+        if t.status == 200 {
+            p.csrf = t.json().get("csrf_token").and_then(|c| c.as_str()).map(str::to_owned).unwrap_or(p.csrf.clone());
+            return;
+        }
+        assert_eq!(t.status, 401, "{}", t.body);
+        while totp_now(&p.secret) == code {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        code = totp_now(&p.secret);
+    }
+}
+
+fn start_gateway(lab: &Lab, db: &TestDatabase, wg_port: u16, session_max_secs: u64, idle_secs: u64) -> ServerProcess {
+    let port = wg_port.to_string();
+    let endpoint = format!("10.99.1.1:{wg_port}");
+    let max = session_max_secs.to_string();
+    let idle = idle_secs.to_string();
+    let interface = format!("vg{}t", lab.id);
+    ServerProcess::start_inside(
+        std::path::Path::new(BIN),
+        db,
+        &Lab::prefix(&lab.gw),
+        "10.99.0.2",
+        &["--behind-proxy", "10.99.0.1/32"],
+        &[
+            ("VEILIG_VPN_ENABLED", "true"),
+            ("VEILIG_VPN_NETWORKS", "10.20.0.0/24"),
+            ("VEILIG_VPN_PORT", &port),
+            ("VEILIG_VPN_ENDPOINT", &endpoint),
+            ("VEILIG_VPN_INTERFACE", &interface),
+            ("VEILIG_VPN_SESSION_MAX_SECS", &max),
+            ("VEILIG_VPN_IDLE_SECS", &idle),
+        ],
+    )
+}
+
+/// Polls until `ns` reaches the intranet (`want = true`) or stops reaching it; returns how
+/// long that took, or panics after `limit`.
+fn until_reach(lab: &Lab, ns: &str, want: bool, limit: Duration, what: &str) -> Duration {
+    let start = Instant::now();
+    loop {
+        if lab.reaches(ns, INTRANET, Duration::from_millis(400)) == want {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "{what}: still {} after {limit:?}", if want { "unreachable" } else { "reachable" });
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn session_id(server: &ServerProcess, p: &Person) -> String {
+    let open = api(server, p, "GET", "/api/v1/vpn/sessions", None).json();
+    open.as_array().unwrap().iter().find(|s| s["user"] == p.email.as_str()).unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
+    let mut lab = Lab::new();
+    lab.office_http(8000);
+    let base_db = crate::database();
+    let db = TestDatabase { url: lab.reachable_db(&base_db.url), ..base_db };
+    let wg_port = 51000 + (std::process::id() % 500) as u16;
+    let mut server = start_gateway(&lab, &db, wg_port, 3600, 900);
+    assert!(server.stdout().contains(&format!("WireGuard UDP port {wg_port}")), "{}", server.stdout());
+
+    let boss = admin(&server);
+    assert_eq!(api(&server, &boss, "POST", "/api/v1/groups", Some(json!({"name": "Thuiswerkers"}))).status, 201);
+    let rule = api(&server, &boss, "POST", "/api/v1/vpn/rules", Some(json!({"group": "Thuiswerkers", "network": "10.20.0.0/24", "protocol": "tcp", "ports": "8000"})));
+    assert_eq!(rule.status, 201, "{}", rule.body);
+    let mut anna = employee(&server, &boss, "anna@gemeente.nl", &["Thuiswerkers"]);
+    let bert = employee(&server, &boss, "bert@gemeente.nl", &[]);
+
+    // Each adds a laptop; Veilig makes the keys and hands out the configuration once.
+    let conf_of = |p: &Person| {
+        let r = api(&server, p, "POST", "/api/v1/vpn/devices", Some(json!({"name": "Laptop"})));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()["config"].as_str().unwrap().to_owned()
+    };
+    let anna_conf = conf_of(&anna);
+    let bert_conf = conf_of(&bert);
+    let (anna_if, bert_if) = (format!("vg{}a", lab.id), format!("vg{}b", lab.id));
+    let (home, home2) = (lab.home.clone(), lab.home2.clone());
+    lab.tunnel_up(&home, &anna_if, &anna_conf);
+    lab.tunnel_up(&home2, &bert_if, &bert_conf.replace("10.99.1.1", "10.99.2.1"));
+
+    // No session: the tunnel carries nothing, no handshake completes.
+    assert!(!lab.reaches(&home, INTRANET, Duration::from_secs(2)), "reachable before Connect");
+    let hs = lab.exec(&home, &["wg", "show", &anna_if, "latest-handshakes"]);
+    assert!(String::from_utf8_lossy(&hs.stdout).trim().ends_with("\t0"), "a handshake completed without a session");
+
+    // Connect after signing in with both factors: traffic flows within a second or so.
+    let opened = api(&server, &anna, "POST", "/api/v1/vpn/sessions", None);
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let first = until_reach(&lab, &home, true, Duration::from_secs(10), "after Connect");
+    eprintln!("connect to first packet: {first:?}");
+
+    // Bert's group has no rule: his tunnel comes up but reaches nothing.
+    assert_eq!(api(&server, &bert, "POST", "/api/v1/vpn/sessions", None).status, 201);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        // Traffic makes his client retry the handshake (every five seconds).
+        assert!(!lab.reaches(&home2, INTRANET, Duration::from_millis(500)), "a user without a rule reached the intranet");
+        let hs = lab.exec(&home2, &["wg", "show", &bert_if, "latest-handshakes"]);
+        if !String::from_utf8_lossy(&hs.stdout).trim().ends_with("\t0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bert's handshake did not complete: {hs:?}");
+    }
+    assert!(!lab.reaches(&home2, INTRANET, Duration::from_secs(2)), "a user without a rule reached the intranet");
+
+    // The administrator sees the device with its handshake, endpoint and traffic.
+    let mut seen = false;
+    for _ in 0..30 {
+        let devices = api(&server, &boss, "GET", "/api/v1/vpn/devices?all=true", None).json();
+        let d = devices.as_array().unwrap().iter().find(|d| d["user"] == "anna@gemeente.nl").unwrap().clone();
+        if d["last_handshake_ms"].is_i64() && d["endpoint"].as_str().is_some_and(|e| e.starts_with("10.99.1.2:")) && d["rx_bytes"].as_i64().unwrap() > 0 {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(seen, "the device list shows handshake, endpoint and bytes");
+
+    // Disconnect: the peer leaves the data plane at once.
+    let id = session_id(&server, &anna);
+    assert_eq!(api(&server, &anna, "DELETE", &format!("/api/v1/vpn/sessions/{id}"), None).status, 204);
+    let stop = until_reach(&lab, &home, false, Duration::from_secs(2), "after Disconnect");
+    eprintln!("disconnect to drop: {stop:?}");
+
+    // Disabling the user ends their session too.
+    assert_eq!(api(&server, &anna, "POST", "/api/v1/vpn/sessions", None).status, 201);
+    until_reach(&lab, &home, true, Duration::from_secs(10), "after the second Connect");
+    assert_eq!(api(&server, &boss, "POST", &format!("/api/v1/users/{}/disable", anna.id), None).status, 204);
+    until_reach(&lab, &home, false, Duration::from_secs(2), "after disabling the user");
+    assert_eq!(api(&server, &boss, "POST", &format!("/api/v1/users/{}/enable", anna.id), None).status, 204);
+
+    // The administrator ends a session.
+    login(&server, &mut anna);
+    assert_eq!(api(&server, &anna, "POST", "/api/v1/vpn/sessions", None).status, 201);
+    until_reach(&lab, &home, true, Duration::from_secs(20), "after signing in again");
+    let id = session_id(&server, &anna);
+    assert_eq!(api(&server, &boss, "DELETE", &format!("/api/v1/vpn/sessions/{id}"), None).status, 204);
+    until_reach(&lab, &home, false, Duration::from_secs(2), "after an administrator ended the session");
+
+    // A restart keeps devices, rules and open sessions (peers are installed again at start).
+    assert_eq!(api(&server, &anna, "POST", "/api/v1/vpn/sessions", None).status, 201);
+    until_reach(&lab, &home, true, Duration::from_secs(10), "before the restart");
+    assert!(server.terminate().success(), "{}", server.stderr());
+    let server = start_gateway(&lab, &db, wg_port, 4, 900);
+    // The client notices the gateway lost its keys and handshakes again (within ~15 s).
+    until_reach(&lab, &home, true, Duration::from_secs(40), "after the restart");
+
+    // A short session (4 s in this configuration) ends by itself.
+    let id = session_id(&server, &anna);
+    assert_eq!(api(&server, &anna, "DELETE", &format!("/api/v1/vpn/sessions/{id}"), None).status, 204);
+    until_reach(&lab, &home, false, Duration::from_secs(2), "after Disconnect following the restart");
+    let opened_at = Instant::now();
+    assert_eq!(api(&server, &anna, "POST", "/api/v1/vpn/sessions", None).status, 201);
+    until_reach(&lab, &home, true, Duration::from_secs(4), "in the short session");
+    until_reach(&lab, &home, false, Duration::from_secs(8), "at the end of the short session");
+    let lived = opened_at.elapsed();
+    assert!(lived >= Duration::from_secs(4) && lived <= Duration::from_secs(4 + 2 + 1), "the session lived {lived:?}");
+
+    // Everything is in the audit chain.
+    let audit = api(&server, &boss, "GET", "/api/v1/audit?limit=1000", None).json();
+    let text = audit.to_string();
+    for action in ["vpn.device_added", "vpn.session_opened", "vpn.session_closed", "vpn.peer_added", "vpn.peer_removed", "vpn.handshake", "vpn.rule_added"] {
+        assert!(text.contains(action), "{action} is not in the audit log");
+    }
+    for reason in ["disconnect", "user_disabled", "ended_by_administrator", "expired"] {
+        assert!(text.contains(reason), "no session closed with reason {reason}");
+    }
+}
