@@ -124,12 +124,20 @@ impl Store {
         .collect()
     }
 
-    /// Records what the data plane reports about a device.
-    pub async fn vpn_device_stats(&self, id: &str, handshake_ms: Option<i64>, endpoint: Option<String>, rx: i64, tx: i64) -> Result<()> {
+    /// Records what the data plane reports about a device: a newer handshake, the address it
+    /// came from, and the bytes moved since the last report (added to the totals).
+    pub async fn vpn_device_stats(
+        &self,
+        id: &str,
+        handshake_ms: Option<i64>,
+        endpoint: Option<String>,
+        rx_delta: i64,
+        tx_delta: i64,
+    ) -> Result<()> {
         self.execute(
             "UPDATE vpn_devices SET last_handshake_ms = COALESCE($1, last_handshake_ms), endpoint = COALESCE($2, endpoint), \
-             rx_bytes = $3, tx_bytes = $4 WHERE id = $5",
-            &[Arg::OptInt(handshake_ms), Arg::OptText(endpoint), Arg::Int(rx), Arg::Int(tx), id.into()],
+             rx_bytes = rx_bytes + $3, tx_bytes = tx_bytes + $4 WHERE id = $5",
+            &[Arg::OptInt(handshake_ms), Arg::OptText(endpoint), Arg::Int(rx_delta), Arg::Int(tx_delta), id.into()],
         )
         .await
         .map(|_| ())

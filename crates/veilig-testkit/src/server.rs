@@ -33,7 +33,14 @@ impl ServerProcess {
 
     /// Starts the server through `prefix` (such as `ip netns exec gw`), listening on `host`.
     /// `{port}` and `{port2}` are replaced in `extra` and in the environment values.
-    pub fn start_inside(binary: &Path, db: &TestDatabase, prefix: &[String], host: &str, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+    pub fn start_inside(
+        binary: &Path,
+        db: &TestDatabase,
+        prefix: &[String],
+        host: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         let port = crate::free_port();
         let port2 = crate::free_port();
         let extra: Vec<String> =

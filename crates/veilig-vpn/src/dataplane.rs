@@ -159,7 +159,13 @@ impl DataPlane {
     /// and `rules` say where it may go. With the address the device last spoke from, the
     /// gateway starts the handshake itself, so a device that is already up (or still holds
     /// keys of an ended session) can send at once instead of after its own retry timers.
-    pub async fn install(&self, key: &Key, address: Ipv4Addr, rules: Arc<[Rule]>, endpoint: Option<SocketAddr>) -> Result<(), DataPlaneError> {
+    pub async fn install(
+        &self,
+        key: &Key,
+        address: Ipv4Addr,
+        rules: Arc<[Rule]>,
+        endpoint: Option<SocketAddr>,
+    ) -> Result<(), DataPlaneError> {
         self.lock_filter().set_policy(IpAddr::V4(address), rules);
         let public = PublicKey::from(*key.as_bytes());
         let mut peer = Peer::new(public).with_allowed_ip(ipnetwork(address));

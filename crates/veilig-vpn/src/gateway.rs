@@ -31,6 +31,10 @@ struct Installed {
     /// The last handshake seen, in ms since the epoch.
     handshake_ms: Option<i64>,
     endpoint: Option<String>,
+    /// The data plane's byte counters (which start at zero for each install) already added
+    /// to the stored totals.
+    rx_written: u64,
+    tx_written: u64,
 }
 
 /// Runs the gateway until `stop` completes; then removes every peer and stops the data plane.
@@ -147,6 +151,8 @@ impl Gateway {
                             rules,
                             handshake_ms: d.last_handshake_ms,
                             endpoint: d.endpoint.clone(),
+                            rx_written: 0,
+                            tx_written: 0,
                         },
                     );
                 }
@@ -157,6 +163,12 @@ impl Gateway {
 
     async fn remove(&mut self, id: &str) {
         let Some(i) = self.installed.remove(id) else { return };
+        // Keep where the device last spoke from, so a next session can start the handshake
+        // from the gateway's side at once.
+        if let Some(s) = self.plane.stats().await.into_iter().find(|s| s.public_key == i.key) {
+            let (rx, tx) = (delta(s.rx_bytes, i.rx_written), delta(s.tx_bytes, i.tx_written));
+            let _ = self.vpn.store().vpn_device_stats(id, None, s.endpoint.map(|e| e.to_string()), rx, tx).await;
+        }
         if let Err(e) = self.plane.uninstall(&i.key, i.address).await {
             tracing::error!(error = %e, device = %id, "cannot remove a peer");
         }
@@ -285,4 +297,9 @@ impl Gateway {
                 .await;
         }
     }
+}
+
+/// Bytes counted since `written`, for adding to a stored total.
+fn delta(now: u64, written: u64) -> i64 {
+    i64::try_from(now.saturating_sub(written)).unwrap_or(i64::MAX)
 }

@@ -31,6 +31,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The VPN gateway.
+    Vpn {
+        #[command(subcommand)]
+        command: VpnCommand,
+    },
     /// Monitoring of firewall and login logs.
     Monitor {
         #[command(subcommand)]
@@ -41,6 +46,34 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VpnCommand {
+    /// Checks from outside which TCP ports of HOST answer, and whether only the portal (and
+    /// the WireGuard port) do. Run it only against your own hosts.
+    Exposure(ExposureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExposureArgs {
+    /// The organisation's public address (name or IP).
+    pub host: String,
+    /// TCP ports to try, such as 22,80,443,8000-8100 (default: about 1,100 common ports).
+    #[arg(long)]
+    pub ports: Option<String>,
+    /// The portal's TCP port: the one port that is expected to answer.
+    #[arg(long, default_value_t = 443)]
+    pub portal_port: u16,
+    /// The WireGuard UDP port, checked for an ICMP refusal.
+    #[arg(long, default_value_t = 51820)]
+    pub wg_port: u16,
+    /// How long to wait for each port, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub timeout_ms: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +271,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Users { command } => users(command).await,
         Command::Monitor { command: MonitorCommand::Replay(args) } => crate::replay::run(&args),
+        Command::Vpn { command: VpnCommand::Exposure(args) } => crate::exposure::run(&args).await,
         Command::Audit { command } => {
             let args = match &command {
                 AuditCommand::Verify(a) | AuditCommand::Head(a) => a,

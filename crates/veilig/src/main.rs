@@ -2,6 +2,7 @@
 //! parts together; everything else lives in the capability crates.
 
 mod cli;
+mod exposure;
 mod progress;
 mod replay;
 mod serve;

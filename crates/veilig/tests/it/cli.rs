@@ -121,3 +121,32 @@ fn monitor_replay_finds_attacks_and_survives_garbage() {
     let (code, _, _) = veilig(&["monitor", "replay", "/nonexistent/log"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn vpn_exposure_names_every_port_that_answers_besides_the_portal() {
+    let portal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ssh = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = veilig_testkit::free_port();
+    let (p, s) = (portal.local_addr().unwrap().port(), ssh.local_addr().unwrap().port());
+    let ports = format!("{p},{s},{closed}");
+    let (code, out, err) =
+        veilig(&["vpn", "exposure", "127.0.0.1", "--ports", &ports, "--portal-port", &p.to_string(), "--timeout-ms", "500"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(&format!("{p}/tcp")) && out.contains("the portal (expected)"), "{out}");
+    assert!(out.contains(&format!("{s}/tcp")) && out.contains("UNEXPECTED"), "{out}");
+    assert!(!out.contains(&format!("{closed}/tcp")), "{out}");
+    assert!(out.contains("EXPOSED: 1 port(s)"), "{out}");
+
+    drop(ssh);
+    let (code, out, _) =
+        veilig(&["vpn", "exposure", "127.0.0.1", "--ports", &ports, "--portal-port", &p.to_string(), "--timeout-ms", "500", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["open_tcp"], serde_json::json!([p]));
+    assert_eq!(v["only_portal_and_vpn"], true);
+    assert_eq!(v["wireguard_udp"]["state"], "refused", "nothing listens on 51820 here");
+
+    let (code, _, err) = veilig(&["vpn", "exposure", "127.0.0.1", "--ports", "80-22"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a port or a range"), "{err}");
+}

@@ -28,7 +28,11 @@ fn api(server: &ServerProcess, who: &Person, method: &str, path: &str, body: Opt
 fn admin(server: &ServerProcess) -> Person {
     let token = crate::setup_link(server).rsplit('/').next().unwrap().to_owned();
     let agent = http::agent();
-    let r = http::post_json(&agent, &server.url("/api/v1/setup"), &json!({"token": token, "email": "beheer@gemeente.nl", "password": PASSWORD}));
+    let r = http::post_json(
+        &agent,
+        &server.url("/api/v1/setup"),
+        &json!({"token": token, "email": "beheer@gemeente.nl", "password": PASSWORD}),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
     let mut p = Person { agent, csrf, id: String::new(), email: "beheer@gemeente.nl".into(), secret: String::new() };
@@ -136,7 +140,13 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
 
     let boss = admin(&server);
     assert_eq!(api(&server, &boss, "POST", "/api/v1/groups", Some(json!({"name": "Thuiswerkers"}))).status, 201);
-    let rule = api(&server, &boss, "POST", "/api/v1/vpn/rules", Some(json!({"group": "Thuiswerkers", "network": "10.20.0.0/24", "protocol": "tcp", "ports": "8000"})));
+    let rule = api(
+        &server,
+        &boss,
+        "POST",
+        "/api/v1/vpn/rules",
+        Some(json!({"group": "Thuiswerkers", "network": "10.20.0.0/24", "protocol": "tcp", "ports": "8000"})),
+    );
     assert_eq!(rule.status, 201, "{}", rule.body);
     let mut anna = employee(&server, &boss, "anna@gemeente.nl", &["Thuiswerkers"]);
     let bert = employee(&server, &boss, "bert@gemeente.nl", &[]);
@@ -184,7 +194,10 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
     for _ in 0..30 {
         let devices = api(&server, &boss, "GET", "/api/v1/vpn/devices?all=true", None).json();
         let d = devices.as_array().unwrap().iter().find(|d| d["user"] == "anna@gemeente.nl").unwrap().clone();
-        if d["last_handshake_ms"].is_i64() && d["endpoint"].as_str().is_some_and(|e| e.starts_with("10.99.1.2:")) && d["rx_bytes"].as_i64().unwrap() > 0 {
+        if d["last_handshake_ms"].is_i64()
+            && d["endpoint"].as_str().is_some_and(|e| e.starts_with("10.99.1.2:"))
+            && d["rx_bytes"].as_i64().unwrap() > 0
+        {
             seen = true;
             break;
         }
@@ -235,7 +248,15 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
     // Everything is in the audit chain.
     let audit = api(&server, &boss, "GET", "/api/v1/audit?limit=1000", None).json();
     let text = audit.to_string();
-    for action in ["vpn.device_added", "vpn.session_opened", "vpn.session_closed", "vpn.peer_added", "vpn.peer_removed", "vpn.handshake", "vpn.rule_added"] {
+    for action in [
+        "vpn.device_added",
+        "vpn.session_opened",
+        "vpn.session_closed",
+        "vpn.peer_added",
+        "vpn.peer_removed",
+        "vpn.handshake",
+        "vpn.rule_added",
+    ] {
         assert!(text.contains(action), "{action} is not in the audit log");
     }
     for reason in ["disconnect", "user_disabled", "ended_by_administrator", "expired"] {
