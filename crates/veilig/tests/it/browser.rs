@@ -5,7 +5,7 @@ use veilig_testkit::Browser;
 use crate::{PASSWORD, setup_link, totp_now};
 
 /// Fills the form fields by CSS selector and submits with the button.
-fn fill(b: &Browser, fields: &[(&str, &str)], submit: &str) {
+pub fn fill(b: &Browser, fields: &[(&str, &str)], submit: &str) {
     for (css, value) in fields {
         let el = b.find(css);
         b.type_text(&el, value);
@@ -14,7 +14,7 @@ fn fill(b: &Browser, fields: &[(&str, &str)], submit: &str) {
 }
 
 /// Sets up an authenticator app on the factor page and returns its secret.
-fn confirm_app(b: &Browser) -> String {
+pub fn confirm_app(b: &Browser) -> String {
     let secret = b.text(&b.find("#totp-secret"));
     fill(b, &[("#code", &totp_now(&secret))], "form.stack button[type=submit]");
     b.wait_for_text("h1", "herstelcodes");

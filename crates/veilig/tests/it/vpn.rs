@@ -263,3 +263,98 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
         assert!(text.contains(reason), "no session closed with reason {reason}");
     }
 }
+
+/// The whole way in Chromium, as the pages guide it: the administrator sets up Veilig, makes a
+/// group with an access rule and invites an employee; the employee enrols on a phone, adds a
+/// device, imports the configuration it shows, presses Connect, and reaches the intranet.
+#[test]
+fn an_employee_goes_from_invitation_to_a_working_tunnel_in_chromium() {
+    use crate::browser::{confirm_app, fill};
+    use veilig_testkit::Browser;
+
+    let mut lab = Lab::new();
+    lab.office_http(8000);
+    let base_db = crate::database();
+    let db = TestDatabase { url: lab.reachable_db(&base_db.url), ..base_db };
+    let wg_port = 52000 + (std::process::id() % 500) as u16;
+    let server = start_gateway(&lab, &db, wg_port, 3600, 900);
+    let url = |path: &str| server.url(path);
+
+    // The administrator, on a desktop browser.
+    let b = Browser::start(1280, 900);
+    b.goto(&crate::setup_link(&server));
+    fill(
+        &b,
+        &[("#email", "beheer@gemeente.nl"), ("#name", "Beheer"), ("#password", PASSWORD), ("#password2", PASSWORD)],
+        "form.stack button",
+    );
+    b.wait_for_text("h1", "Tweede factor instellen");
+    confirm_app(&b);
+    b.click(&b.find("#codes-saved"));
+    b.wait_for_text("h1", "Overzicht");
+    b.goto(&url("/admin/groups"));
+    fill(&b, &[("#g-name", "Thuiswerkers"), ("#g-desc", "Werken vanuit huis")], "form.filters button");
+    b.wait_for_text("main", "Thuiswerkers");
+    b.goto(&url("/admin/vpn"));
+    b.execute("document.getElementById('rule-protocol').value = 'tcp'", vec![]);
+    fill(&b, &[("#rule-network", "10.20.0.0/24"), ("#rule-ports", "8000"), ("#rule-description", "Intranet")], "form.card button");
+    b.wait_for_text("main", "Intranet");
+    b.goto(&url("/admin/users"));
+    b.execute("document.getElementById('i-group').value = 'Thuiswerkers'", vec![]);
+    fill(&b, &[("#i-email", "anna@gemeente.nl"), ("#i-name", "Anna")], "form.filters button");
+    let enroll_link = b.text(&b.find("#enroll-link"));
+
+    // The employee, on a phone: enrol with password and authenticator app.
+    let phone = Browser::start(390, 844);
+    phone.goto(&enroll_link);
+    phone.wait_for_text("h1", "Account activeren");
+    fill(&phone, &[("#password", "groene appel naast de kachel"), ("#password2", "groene appel naast de kachel")], "form.stack button");
+    phone.wait_for_text("h1", "Tweede factor instellen");
+    confirm_app(&phone);
+    phone.click(&phone.find("#codes-saved"));
+
+    // The VPN page guides: add a device, import the settings, press Connect.
+    phone.goto(&url("/vpn"));
+    phone.wait_for_text("#vpn-state", "Niet verbonden");
+    fill(&phone, &[("#name", "Laptop van Anna")], "#add-device");
+    phone.wait_for_text("h1", "Apparaat toegevoegd");
+    assert!(
+        phone.execute("return document.querySelector('#vpn-qr path').getAttribute('d').length > 100", vec![]) == true,
+        "a QR code is drawn"
+    );
+    let fits = phone.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]);
+    assert_eq!(fits, true, "the device page fits a phone");
+    phone.save_screenshot("vpn-device-nl-phone.png");
+    let conf = phone.execute("return document.getElementById('conf').value", vec![]).as_str().unwrap().to_owned();
+    assert!(conf.contains("PrivateKey = ") && conf.contains(&format!("Endpoint = 10.99.1.1:{wg_port}")), "{conf}");
+    let download = phone.execute("return document.getElementById('download').getAttribute('href')", vec![]);
+    assert!(download.as_str().unwrap().starts_with("data:application/octet-stream;base64,"), "the file can be saved");
+    let anna_if = format!("vg{}a", lab.id);
+    let home = lab.home.clone();
+    lab.tunnel_up(&home, &anna_if, &conf);
+    assert!(!lab.reaches(&home, INTRANET, Duration::from_secs(1)), "reachable before Connect");
+
+    phone.click(&phone.find("a.button[href='/vpn']"));
+    phone.click(&phone.find("#connect"));
+    phone.wait_for_text("#vpn-state", "Verbonden");
+    until_reach(&lab, &home, true, Duration::from_secs(15), "after Connect in the browser");
+    phone.save_screenshot("vpn-connected-nl-phone.png");
+
+    // The administrator sees the device, its handshake and its traffic.
+    let mut shown = false;
+    for _ in 0..20 {
+        b.goto(&url("/admin/vpn?lang=en"));
+        let text = b.text(&b.find("main"));
+        if text.contains("Laptop van Anna") && text.contains("10.99.1.2:") && text.contains("anna@gemeente.nl") {
+            shown = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(shown, "the admin page shows the device with its endpoint");
+    b.save_screenshot("vpn-admin-en.png");
+
+    phone.click(&phone.find("#disconnect"));
+    phone.wait_for_text("#vpn-state", "Niet verbonden");
+    until_reach(&lab, &home, false, Duration::from_secs(2), "after Disconnect in the browser");
+}
