@@ -245,6 +245,20 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
     let lived = opened_at.elapsed();
     assert!(lived >= Duration::from_secs(4) && lived <= Duration::from_secs(4 + 2 + 1), "the session lived {lived:?}");
 
+    // A session without handshakes for `idle_secs` (3 s here) ends as idle. The gateway
+    // starts one handshake at Connect; with no traffic the next would come only after minutes.
+    let mut server = server;
+    assert!(server.terminate().success());
+    let server = start_gateway(&lab, &db, wg_port, 3600, 3);
+    let opened = api(&server, &anna, "POST", "/api/v1/vpn/sessions", None);
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !api(&server, &anna, "GET", "/api/v1/vpn/sessions", None).json().as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the idle session did not end");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!lab.reaches(&home, INTRANET, Duration::from_secs(1)), "reachable after the idle end");
+
     // Everything is in the audit chain.
     let audit = api(&server, &boss, "GET", "/api/v1/audit?limit=1000", None).json();
     let text = audit.to_string();
@@ -259,7 +273,7 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
     ] {
         assert!(text.contains(action), "{action} is not in the audit log");
     }
-    for reason in ["disconnect", "user_disabled", "ended_by_administrator", "expired"] {
+    for reason in ["disconnect", "user_disabled", "ended_by_administrator", "expired", "idle"] {
         assert!(text.contains(reason), "no session closed with reason {reason}");
     }
 }
