@@ -241,3 +241,19 @@ fn enable_forwarding() -> Result<(), DataPlaneError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_kernel_data_plane_is_refused_with_the_reason() {
+        let mut config = veilig_core::Config::load(&Default::default(), None).unwrap().vpn;
+        config.data_plane = DataPlaneKind::Kernel;
+        let err = DataPlane::open(&config, &KeyPair::generate()).await.err().unwrap();
+        let text = err.to_string();
+        assert!(text.contains("vpn.data_plane = \"kernel\" is not available"), "{text}");
+        let why = if kernel_available() { "user space only" } else { "no WireGuard module" };
+        assert!(text.contains(why), "{text}");
+    }
+}

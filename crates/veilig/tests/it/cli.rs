@@ -150,3 +150,30 @@ fn vpn_exposure_names_every_port_that_answers_besides_the_portal() {
     assert_eq!(code, 2);
     assert!(err.contains("not a port or a range"), "{err}");
 }
+
+#[test]
+fn config_check_names_every_vpn_problem() {
+    let dir = veilig_testkit::temp_dir("cfg");
+    let file = dir.join("veilig.toml");
+    std::fs::write(
+        &file,
+        "[vpn]\nenabled = true\ninterface = \"my tunnel!\"\npool = \"10.13.0.0/31\"\ndns = [\"10.20.0.999\"]\nendpoint = \"vpn.gemeente.nl\"\ndata_plane = \"turbo\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = veilig(&["config", "check", "--config", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    for needle in [
+        "vpn.interface: 'my tunnel!' is not an interface name",
+        "vpn.pool: the pool needs room",
+        "vpn.dns: '10.20.0.999' is not an IP address",
+        "vpn.endpoint: 'vpn.gemeente.nl' is not host:port",
+        "vpn.data_plane: 'turbo' is not auto, userspace or kernel",
+        "vpn.networks: name the internal networks",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    std::fs::write(&file, "[vpn]\nenabled = true\nnetworks = [\"10.13.0.0/16\"]\n").unwrap();
+    let (code, _, err) = veilig(&["config", "check", "--config", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("vpn.networks: 10.13.0.0/16 overlaps the tunnel address pool 10.13.0.0/24"), "{err}");
+}
