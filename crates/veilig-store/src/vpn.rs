@@ -112,6 +112,10 @@ impl Store {
         self.fetch_optional(&format!("{DEVICE} WHERE d.id = $1"), &[id.into()]).await?.as_ref().map(device).transpose()
     }
 
+    pub async fn vpn_device_by_key(&self, public_key: &str) -> Result<Option<DeviceRecord>> {
+        self.fetch_optional(&format!("{DEVICE} WHERE d.public_key = $1"), &[public_key.into()]).await?.as_ref().map(device).transpose()
+    }
+
     /// The devices whose owners have an open session: what the data plane should hold.
     pub async fn vpn_devices_with_open_session(&self) -> Result<Vec<DeviceRecord>> {
         self.fetch_all(

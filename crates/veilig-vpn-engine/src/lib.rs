@@ -6,6 +6,7 @@
 
 pub mod conf;
 pub mod filter;
+pub mod handshake;
 pub mod keys;
 pub mod packet;
 pub mod pool;

@@ -15,8 +15,10 @@ use gotatun::device::{Device, DeviceBuilder, Peer};
 use gotatun::packet::{Ip, Packet, PacketBufPool};
 use gotatun::tun::tun_async_device::TunDevice;
 use gotatun::tun::{IpRecv, IpSend, MtuWatcher};
-use gotatun::udp::socket::UdpSocketFactory;
+use gotatun::udp::socket::{UdpSocket, UdpSocketFactory};
+use gotatun::udp::{UdpRecv, UdpTransportFactory, UdpTransportFactoryParams};
 use gotatun::x25519::{PublicKey, StaticSecret};
+use tokio::sync::mpsc;
 use veilig_core::config::{DataPlaneKind, VpnConfig};
 use veilig_vpn_engine::filter::Denied;
 use veilig_vpn_engine::{Filter, Key, KeyPair, Pool, Rule, Verdict};
@@ -55,11 +57,74 @@ pub struct PeerStat {
     pub tx_bytes: u64,
 }
 
-type Transports = (UdpSocketFactory, FilteredTun, FilteredTun);
+type Transports = (WatchedUdp, FilteredTun, FilteredTun);
+
+/// A handshake initiation that arrived, and from where: the gateway reads who sent it.
+pub type Knock = (Vec<u8>, SocketAddr);
+
+/// The default UDP socket, with a copy of every handshake initiation sent to the gateway task
+/// (at most 64 waiting; more are not copied). WireGuard itself refuses initiations from keys
+/// it does not hold; the gateway wants to know which device knocked, and from where.
+struct WatchedUdp {
+    inner: UdpSocketFactory,
+    knocks: mpsc::Sender<Knock>,
+}
+
+struct WatchedRecv {
+    inner: UdpSocket,
+    knocks: mpsc::Sender<Knock>,
+}
+
+impl UdpTransportFactory for WatchedUdp {
+    type Send = UdpSocket;
+    type Recv = WatchedRecv;
+
+    async fn bind(&mut self, params: &UdpTransportFactoryParams) -> io::Result<(Self::Send, Self::Recv)> {
+        let (send, recv) = self.inner.bind(params).await?;
+        Ok((send, WatchedRecv { inner: recv, knocks: self.knocks.clone() }))
+    }
+}
+
+impl WatchedRecv {
+    fn watch(&self, packet: &[u8], from: SocketAddr) {
+        if veilig_vpn_engine::handshake::is_initiation(packet) {
+            let _ = self.knocks.try_send((packet.to_vec(), from));
+        }
+    }
+}
+
+impl UdpRecv for WatchedRecv {
+    type RecvManyBuf = <UdpSocket as UdpRecv>::RecvManyBuf;
+
+    async fn recv_from(&mut self, pool: &mut PacketBufPool) -> io::Result<(Packet, SocketAddr)> {
+        let (packet, from) = self.inner.recv_from(pool).await?;
+        self.watch(&packet, from);
+        Ok((packet, from))
+    }
+
+    async fn recv_many_from(
+        &mut self,
+        recv_buf: &mut Self::RecvManyBuf,
+        pool: &mut PacketBufPool,
+        packets: &mut Vec<(Packet, SocketAddr)>,
+    ) -> io::Result<()> {
+        let before = packets.len();
+        self.inner.recv_many_from(recv_buf, pool, packets).await?;
+        for (p, from) in &packets[before..] {
+            self.watch(p, *from);
+        }
+        Ok(())
+    }
+
+    fn enable_udp_gro(&self) -> io::Result<()> {
+        self.inner.enable_udp_gro()
+    }
+}
 
 /// A running data plane.
 pub struct DataPlane {
     device: Device<Transports>,
+    knocks: Option<mpsc::Receiver<Knock>>,
     filter: Arc<Mutex<Filter>>,
     now_ms: Arc<AtomicU64>,
     interface: String,
@@ -130,8 +195,9 @@ impl DataPlane {
         let now_ms = Arc::new(AtomicU64::new(0));
         let ip = FilteredTun { tun, filter: filter.clone(), now_ms: now_ms.clone() };
         let secret = StaticSecret::from(*key.private_bytes());
+        let (knock_tx, knock_rx) = mpsc::channel(64);
         let device = DeviceBuilder::new()
-            .with_default_udp()
+            .with_udp(WatchedUdp { inner: UdpSocketFactory::default(), knocks: knock_tx })
             .with_ip(ip)
             .with_private_key(secret)
             .build()
@@ -144,7 +210,12 @@ impl DataPlane {
             .await
             .map_err(|e| DataPlaneError::Start { port: config.listen_port, why: e.to_string() })?;
         tracing::info!(interface = %config.interface, port = config.listen_port, gateway = %pool.gateway(), "WireGuard gateway up (user space)");
-        Ok(DataPlane { device, filter, now_ms, interface: config.interface.clone(), port: config.listen_port })
+        Ok(DataPlane { device, knocks: Some(knock_rx), filter, now_ms, interface: config.interface.clone(), port: config.listen_port })
+    }
+
+    /// The handshake initiations that arrive (once; the gateway task takes them).
+    pub fn take_knocks(&mut self) -> Option<mpsc::Receiver<Knock>> {
+        self.knocks.take()
     }
 
     pub fn interface(&self) -> &str {
@@ -245,6 +316,39 @@ fn enable_forwarding() -> Result<(), DataPlaneError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real initiation, made by the WireGuard implementation itself, names its sender; one
+    /// meant for another gateway, or damaged, names nobody.
+    #[test]
+    fn the_sender_of_a_real_handshake_initiation_is_read() {
+        use gotatun::noise::Tunn;
+        use gotatun::noise::index_table::IndexTable;
+        use gotatun::noise::rate_limiter::RateLimiter;
+        use zerocopy::IntoBytes;
+
+        let gateway = KeyPair::generate();
+        let device = KeyPair::generate();
+        let gateway_public = PublicKey::from(*gateway.public.as_bytes());
+        let mut tunn = Tunn::new(
+            StaticSecret::from(*device.private_bytes()),
+            gateway_public,
+            None,
+            Some(25),
+            IndexTable::from_os_rng(),
+            Arc::new(RateLimiter::new(&gateway_public, 100)),
+        );
+        let packet = tunn.format_handshake_initiation(false).unwrap();
+        let msg = (*packet).as_bytes().to_vec();
+        assert!(veilig_vpn_engine::handshake::is_initiation(&msg));
+        let read = veilig_vpn_engine::handshake::initiator_static(gateway.private_bytes(), &gateway.public, &msg);
+        assert_eq!(read, Some(device.public));
+
+        let other = KeyPair::generate();
+        assert_eq!(veilig_vpn_engine::handshake::initiator_static(other.private_bytes(), &other.public, &msg), None);
+        let mut damaged = msg.clone();
+        damaged[50] ^= 1;
+        assert_eq!(veilig_vpn_engine::handshake::initiator_static(gateway.private_bytes(), &gateway.public, &damaged), None);
+    }
 
     #[tokio::test]
     async fn the_kernel_data_plane_is_refused_with_the_reason() {

@@ -20,6 +20,9 @@ use veilig_vpn_engine::{Key, Rule};
 use crate::dataplane::{DataPlane, PeerStat};
 use crate::service::{Vpn, VpnError};
 
+/// Denied packets are summarised per device at most this often (seconds).
+const DENIED_SUMMARY_SECS: u64 = 10;
+
 /// A peer in the data plane.
 #[derive(Debug, Clone)]
 struct Installed {
@@ -38,8 +41,9 @@ struct Installed {
 }
 
 /// Runs the gateway until `stop` completes; then removes every peer and stops the data plane.
-pub async fn run(vpn: Vpn, plane: DataPlane, stop: impl Future<Output = ()>) {
-    let mut gw = Gateway { vpn: vpn.clone(), plane, installed: HashMap::new(), ticks: 0 };
+pub async fn run(vpn: Vpn, mut plane: DataPlane, stop: impl Future<Output = ()>) {
+    let mut knocks = plane.take_knocks();
+    let mut gw = Gateway { vpn: vpn.clone(), plane, installed: HashMap::new(), ticks: 0, knocked: HashMap::new() };
     let mut events = vpn.bus().subscribe();
     vpn.set_running(true);
     gw.sync().await;
@@ -57,9 +61,13 @@ pub async fn run(vpn: Vpn, plane: DataPlane, stop: impl Future<Output = ()>) {
                 Err(RecvError::Closed) => break,
             },
             _ = tick.tick() => gw.tick().await,
+            Some((msg, from)) = async { match knocks.as_mut() { Some(k) => k.recv().await, None => std::future::pending().await } } => {
+                gw.knock(&msg, from).await;
+            }
         }
     }
     vpn.set_running(false);
+    gw.report_denied().await;
     let keys: Vec<String> = gw.installed.keys().cloned().collect();
     for id in keys {
         gw.remove(&id).await;
@@ -73,9 +81,52 @@ struct Gateway {
     plane: DataPlane,
     installed: HashMap<String, Installed>,
     ticks: u64,
+    /// Devices that knocked without a session: when we last wrote that down (ms).
+    knocked: HashMap<String, i64>,
 }
 
+/// A device knocking without a session is written to the audit log at most this often.
+const KNOCK_AUDIT_MS: i64 = 600_000;
+
 impl Gateway {
+    /// A handshake initiation arrived. When it is from a device that is not in the data plane
+    /// (its owner has not pressed Connect), remember where it came from: at Connect the
+    /// gateway starts the handshake itself, and the first packet flows at once.
+    async fn knock(&mut self, msg: &[u8], from: std::net::SocketAddr) {
+        let pair = self.vpn.key_pair();
+        let Some(key) = veilig_vpn_engine::handshake::initiator_static(pair.private_bytes(), &pair.public, msg) else { return };
+        if self.installed.values().any(|i| i.key == key) {
+            return;
+        }
+        let device = match self.vpn.store().vpn_device_by_key(&key.to_base64()).await {
+            Ok(Some(d)) => d,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot look up a device");
+                return;
+            }
+        };
+        let endpoint = from.to_string();
+        if device.endpoint.as_deref() != Some(endpoint.as_str())
+            && let Err(e) = self.vpn.store().vpn_device_stats(&device.id, None, Some(endpoint.clone()), 0, 0).await
+        {
+            tracing::error!(error = %e, "cannot record a device's address");
+        }
+        let now = self.vpn.now_ms();
+        if self.knocked.get(&device.id).is_none_or(|t| now - t >= KNOCK_AUDIT_MS) {
+            self.knocked.insert(device.id.clone(), now);
+            let _ = self
+                .vpn
+                .audit_system(
+                    "vpn.handshake_refused",
+                    &device.user_email,
+                    Outcome::Denied,
+                    serde_json::json!({"device": device.name, "endpoint": endpoint, "why": "no open VPN session"}),
+                )
+                .await;
+        }
+    }
+
     async fn end(&mut self, user_id: &str, reason: &str) {
         match self.vpn.end_session(None, user_id, reason).await {
             Ok(_) => self.sync().await,
@@ -202,7 +253,7 @@ impl Gateway {
             // A safety net: anything a lost wake-up missed is put right within ten seconds.
             self.sync().await;
         }
-        if self.ticks.is_multiple_of(60) {
+        if self.ticks.is_multiple_of(DENIED_SUMMARY_SECS) {
             self.report_denied().await;
         }
         if self.ticks % 3600 == 1 {

@@ -276,6 +276,8 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
     for reason in ["disconnect", "user_disabled", "ended_by_administrator", "expired", "idle"] {
         assert!(text.contains(reason), "no session closed with reason {reason}");
     }
+    // Bert's refused packets were summarised, with an example.
+    assert!(text.contains("tcp 10.20.0.2:8000"), "the denied summary names what was refused");
 }
 
 /// The whole way in Chromium, as the pages guide it: the administrator sets up Veilig, makes a
