@@ -94,6 +94,22 @@ impl Lab {
         run(&all)
     }
 
+    /// Runs a command in `ns` with `input` on its standard input.
+    pub fn exec_input(&self, ns: &str, args: &[&str], input: &str) -> Output {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {args:?}: {e}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        }
+        child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn gw_cmd(&self, args: &[&str]) {
         let out = self.exec(&self.gw, args);
         assert!(out.status.success(), "{args:?} in gw failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -130,7 +146,7 @@ impl Lab {
              \x20   def log_message(self, *a):\n        pass\n\
              S(('10.20.0.2', {port}), H).serve_forever()\n"
         );
-        let path = self.dir.join("intranet.py");
+        let path = self.dir.join(format!("intranet-{port}.py"));
         std::fs::write(&path, script).unwrap_or_else(|e| panic!("{e}"));
         let p = path.display().to_string();
         self.spawn(&office, &["python3", &p]);
@@ -144,7 +160,8 @@ impl Lab {
         panic!("the office web server did not start");
     }
 
-    /// Whether `ns` can fetch `url` within `timeout`.
+    /// Whether `ns` can fetch `url` within `timeout` (the given port of the intranet server).
+    /// Packets dropped by a firewall make this wait for the whole timeout.
     pub fn reaches(&self, ns: &str, url: &str, timeout: Duration) -> bool {
         let t = format!("{:.1}", timeout.as_secs_f64());
         self.exec(ns, &["curl", "-s", "-o", "/dev/null", "--max-time", &t, url]).status.success()

@@ -8,9 +8,11 @@ pub mod conf;
 pub mod filter;
 pub mod handshake;
 pub mod keys;
+pub mod nft;
 pub mod packet;
 pub mod pool;
 pub mod rules;
+pub mod wgdump;
 
 pub use filter::{Filter, Verdict};
 pub use keys::{Key, KeyError, KeyPair};

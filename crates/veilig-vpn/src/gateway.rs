@@ -164,8 +164,10 @@ impl Gateway {
             match self.installed.get_mut(&d.id) {
                 Some(i) if i.key == key && i.address == address => {
                     if i.rules != rules {
-                        self.plane.set_rules(address, rules.clone());
-                        i.rules = rules;
+                        match self.plane.set_rules(address, rules.clone()).await {
+                            Ok(()) => i.rules = rules,
+                            Err(e) => tracing::error!(error = %e, "cannot change a device's rules"),
+                        }
                     }
                 }
                 _ => {
@@ -330,7 +332,7 @@ impl Gateway {
     }
 
     async fn report_denied(&mut self) {
-        for d in self.plane.take_denied() {
+        for d in self.plane.take_denied().await {
             let owner = self.installed.iter().find(|(_, i)| std::net::IpAddr::V4(i.address) == d.device);
             let (device_id, user_id, email) = match owner {
                 Some((id, i)) => (id.clone(), i.user_id.clone(), i.user_email.clone()),

@@ -180,7 +180,12 @@ pub async fn serve(config: Config) -> ExitCode {
     if config.vpn.enabled {
         match veilig_vpn::dataplane::DataPlane::open(&config.vpn, vpn.key_pair()).await {
             Ok(plane) => {
-                listening.push(format!("WireGuard UDP port {} (interface {})", plane.port(), plane.interface()));
+                listening.push(format!(
+                    "WireGuard UDP port {} (interface {}, {} data plane)",
+                    plane.port(),
+                    plane.interface(),
+                    plane.kind()
+                ));
                 let stop = async move {
                     let _ = gateway_stopped.await;
                 };

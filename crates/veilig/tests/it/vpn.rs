@@ -374,3 +374,47 @@ fn an_employee_goes_from_invitation_to_a_working_tunnel_in_chromium() {
     phone.wait_for_text("#vpn-state", "Niet verbonden");
     until_reach(&lab, &home, false, Duration::from_secs(2), "after Disconnect in the browser");
 }
+
+/// The kernel data plane's access rules, for real: the nftables table Veilig writes, loaded
+/// into *gw*'s kernel, with the link towards *home* standing in for the WireGuard interface
+/// (this kernel has no WireGuard module, so the interface itself cannot be made here).
+#[test]
+fn kernel_mode_access_rules_are_enforced_by_nftables() {
+    use std::collections::BTreeMap;
+    use veilig_vpn::engine::Rule;
+    use veilig_vpn::engine::nft;
+
+    let mut lab = Lab::new();
+    lab.office_http(8000);
+    lab.office_http(8001);
+    let (gw, home) = (lab.gw.clone(), lab.home.clone());
+    assert!(lab.exec(&home, &["ip", "route", "add", "10.20.0.0/24", "via", "10.99.1.1"]).status.success());
+    assert!(lab.exec(&gw, &["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"]).status.success());
+    let (p8000, p8001) = ("http://10.20.0.2:8000/", "http://10.20.0.2:8001/");
+    let t = Duration::from_millis(800);
+    assert!(lab.reaches(&home, p8000, t) && lab.reaches(&home, p8001, t), "routing works before any rule");
+
+    let apply = |devices: &BTreeMap<std::net::Ipv4Addr, Vec<Rule>>| {
+        let out = lab.exec_input(&gw, &["nft", "-f", "-"], &nft::ruleset("h1", devices));
+        assert!(out.status.success(), "nft: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let device: std::net::Ipv4Addr = "10.99.1.2".parse().unwrap();
+    let mut devices = BTreeMap::new();
+    devices.insert(device, vec![Rule::parse("10.20.0.0/24", "tcp", "8000").unwrap()]);
+    apply(&devices);
+    assert!(lab.reaches(&home, p8000, t), "the rule allows port 8000");
+    assert!(!lab.reaches(&home, p8001, t), "no rule allows port 8001");
+    let listing = String::from_utf8_lossy(&lab.exec(&gw, &["nft", "list", "table", "inet", nft::TABLE]).stdout).into_owned();
+    assert!(nft::denied_counters(&listing).get(&std::net::IpAddr::V4(device)).is_some_and(|n| *n > 0), "{listing}");
+
+    // A changed rule takes effect on the next packet; a removed device reaches nothing.
+    devices.insert(device, vec![Rule::parse("10.20.0.0/24", "tcp", "8001").unwrap()]);
+    apply(&devices);
+    assert!(!lab.reaches(&home, p8000, t) && lab.reaches(&home, p8001, t));
+    apply(&BTreeMap::new());
+    assert!(!lab.reaches(&home, p8000, t) && !lab.reaches(&home, p8001, t));
+
+    let out = lab.exec_input(&gw, &["nft", "-f", "-"], &nft::teardown());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(lab.reaches(&home, p8000, t), "removing the table restores plain routing");
+}
