@@ -132,7 +132,9 @@ impl Vpn {
         self.inner.running.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn set_running(&self, running: bool) {
+    /// Marks the gateway as running (the gateway task does this; tests of the portal without
+    /// a data plane may too).
+    pub fn set_running(&self, running: bool) {
         self.inner.running.store(running, Ordering::SeqCst);
     }
 

@@ -201,3 +201,44 @@ fn the_pages_guide_an_employee_to_a_qr_code_in_dutch() {
         admin.body
     );
 }
+
+#[test]
+fn sessions_follow_the_group_limit_and_only_staff_end_others() {
+    let app = TestApp::start();
+    app.sign_in_admin();
+    app.vpn.set_running(true);
+    assert_eq!(app.api("POST", "/api/v1/groups", Some(json!({"name": "Kort"}))).status, 201);
+    assert_eq!(app.api("PUT", "/api/v1/vpn/limits/Kort", Some(json!({"minutes": 120}))).status, 204);
+    let (anna, _) = app.employee("anna@gemeente.nl", &["Kort"]);
+    let (bert, _) = app.employee("bert@gemeente.nl", &[]);
+
+    let none = anna.api("POST", "/api/v1/vpn/sessions", None);
+    assert_eq!(none.status, 409, "{}", none.body);
+    assert!(none.json()["error"]["message"].as_str().unwrap().contains("add a device first"));
+    for who in [&anna, &bert] {
+        assert_eq!(who.api("POST", "/api/v1/vpn/devices", Some(json!({"name": "Laptop"}))).status, 201);
+    }
+    let a = anna.api("POST", "/api/v1/vpn/sessions", None);
+    assert_eq!(a.status, 201, "{}", a.body);
+    let a = a.json();
+    assert_eq!(a["expires_ms"].as_i64().unwrap() - a["opened_ms"].as_i64().unwrap(), 7_200_000, "the group's two hours");
+    let again = anna.api("POST", "/api/v1/vpn/sessions", None).json();
+    assert_eq!(again["id"], a["id"], "Connect twice keeps the one session");
+    let b = bert.api("POST", "/api/v1/vpn/sessions", None).json();
+    assert_eq!(b["expires_ms"].as_i64().unwrap() - b["opened_ms"].as_i64().unwrap(), 36_000_000, "the default ten hours");
+
+    assert_eq!(anna.api("GET", "/api/v1/vpn/sessions", None).json().as_array().unwrap().len(), 1);
+    assert_eq!(app.api("GET", "/api/v1/vpn/sessions", None).json().as_array().unwrap().len(), 2);
+    let bid = b["id"].as_str().unwrap();
+    assert_eq!(anna.api("DELETE", &format!("/api/v1/vpn/sessions/{bid}"), None).status, 404, "not hers to end");
+    assert_eq!(app.api("DELETE", &format!("/api/v1/vpn/sessions/{bid}"), None).status, 204);
+    let aid = a["id"].as_str().unwrap();
+    assert_eq!(anna.api("DELETE", &format!("/api/v1/vpn/sessions/{aid}"), None).status, 204);
+    assert_eq!(app.api("GET", "/api/v1/vpn/sessions", None).json(), json!([]));
+    let audit = app.rt.block_on(app.store.audit_list(&Default::default(), 200)).unwrap();
+    let reasons: Vec<String> = audit.iter().filter(|r| r.action == "vpn.session_closed").map(|r| r.details.clone()).collect();
+    assert!(
+        reasons.iter().any(|d| d.contains("ended_by_administrator")) && reasons.iter().any(|d| d.contains("\"disconnect\"")),
+        "{reasons:?}"
+    );
+}
