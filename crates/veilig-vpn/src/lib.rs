@@ -11,7 +11,7 @@ pub mod dataplane;
 pub mod gateway;
 mod service;
 
-pub use service::{Actor, DeviceAdded, Status, Vpn, VpnError};
+pub use service::{Actor, Conflict, DeviceAdded, Invalid, Status, Unavailable, Vpn, VpnError};
 pub use veilig_vpn_engine as engine;
 
 /// A random identifier of 16 bytes, hex-encoded.

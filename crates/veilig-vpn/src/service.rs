@@ -11,7 +11,7 @@ use veilig_core::config::VpnConfig;
 use veilig_core::{Event, EventBus, SharedClock};
 use veilig_store::{DeviceRecord, RuleRecord, Store, StoreError, VpnSessionRecord};
 use veilig_vpn_engine::conf::ClientConf;
-use veilig_vpn_engine::{Key, KeyPair, Pool, Proto, Rule};
+use veilig_vpn_engine::{Key, KeyError, KeyPair, Pool, PoolError, Proto, Rule, RuleError};
 
 /// At most this many devices per employee.
 pub const MAX_DEVICES_PER_USER: i64 = 10;
@@ -22,22 +22,58 @@ pub enum VpnError {
     NotFound,
     #[error("{0}")]
     Forbidden(String),
-    /// Bad input: the field and why.
-    #[error("{field}: {why}")]
-    Invalid { field: &'static str, why: String },
+    /// Bad input, with which field and why (the pages say it in the reader's language).
     #[error("{0}")]
-    Conflict(String),
+    Invalid(#[from] Invalid),
     #[error("{0}")]
-    Unavailable(String),
+    Conflict(#[from] Conflict),
+    #[error("{0}")]
+    Unavailable(#[from] Unavailable),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-type Result<T, E = VpnError> = std::result::Result<T, E>;
-
-fn invalid(field: &'static str, why: impl ToString) -> VpnError {
-    VpnError::Invalid { field, why: why.to_string() }
+#[derive(Debug, thiserror::Error)]
+pub enum Invalid {
+    #[error("name: give the device a name of 1 to 60 characters, such as 'Laptop' or 'Telefoon'")]
+    Name,
+    #[error("public_key: {0}")]
+    Key(#[from] KeyError),
+    #[error("public_key: this is the gateway's own key; give the device's public key")]
+    GatewayKey,
+    #[error("rule: {0}")]
+    Rule(#[from] RuleError),
+    #[error("description: at most 200 characters on one line")]
+    Description,
+    #[error("group: there is no group '{0}'")]
+    Group(String),
+    #[error("minutes: between 1 minute and 7 days (10080 minutes)")]
+    Minutes,
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum Conflict {
+    #[error("you already have {0} devices; remove one you no longer use")]
+    TooManyDevices(i64),
+    #[error("a device with this public key already exists; every device needs its own key")]
+    DuplicateKey,
+    #[error("{0}")]
+    PoolFull(PoolError),
+    #[error("add a device first: without a device there is nothing to connect")]
+    NoDevice,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error("the VPN is not switched on for this organisation (vpn.enabled)")]
+    Off,
+    #[error("the VPN gateway is not running on this server")]
+    NotRunning,
+    #[error("{0}")]
+    Pool(PoolError),
+}
+
+type Result<T, E = VpnError> = std::result::Result<T, E>;
 
 /// Who is asking.
 #[derive(Debug, Clone)]
@@ -174,14 +210,14 @@ impl Vpn {
     /// the configuration with the private key, which is not stored anywhere.
     pub async fn add_device(&self, actor: &Actor, name: &str, public_key: Option<&str>) -> Result<DeviceAdded> {
         if !self.inner.config.enabled {
-            return Err(VpnError::Unavailable("the VPN is not switched on for this organisation (vpn.enabled)".into()));
+            return Err(Unavailable::Off.into());
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
-            return Err(invalid("name", "give the device a name of 1 to 60 characters, such as 'Laptop' or 'Telefoon'"));
+            return Err(Invalid::Name.into());
         }
         let (pair, key) = match public_key.map(str::trim).filter(|k| !k.is_empty()) {
-            Some(text) => (None, Key::parse(text).map_err(|e| invalid("public_key", e))?),
+            Some(text) => (None, Key::parse(text).map_err(Invalid::Key)?),
             None => {
                 let pair = KeyPair::generate();
                 let key = pair.public;
@@ -189,20 +225,20 @@ impl Vpn {
             }
         };
         if key == self.inner.key.public {
-            return Err(invalid("public_key", "this is the gateway's own key; give the device's public key"));
+            return Err(Invalid::GatewayKey.into());
         }
-        let pool = Pool::new(self.inner.config.pool).map_err(|e| VpnError::Unavailable(e.to_string()))?;
+        let pool = Pool::new(self.inner.config.pool).map_err(Unavailable::Pool)?;
         let now = self.now_ms();
         let id = crate::random_id();
         let mut tx = self.inner.store.begin().await?;
         if tx.vpn_devices_count_of(&actor.user_id).await? >= MAX_DEVICES_PER_USER {
-            return Err(VpnError::Conflict(format!("you already have {MAX_DEVICES_PER_USER} devices; remove one you no longer use")));
+            return Err(Conflict::TooManyDevices(MAX_DEVICES_PER_USER).into());
         }
         if tx.vpn_key_exists(&key.to_base64()).await? {
-            return Err(VpnError::Conflict("a device with this public key already exists; every device needs its own key".into()));
+            return Err(Conflict::DuplicateKey.into());
         }
         let taken: HashSet<Ipv4Addr> = tx.vpn_addresses().await?.iter().filter_map(|a| a.parse().ok()).collect();
-        let address = pool.allocate(|a| taken.contains(&a)).map_err(|e| VpnError::Conflict(e.to_string()))?;
+        let address = pool.allocate(|a| taken.contains(&a)).map_err(Conflict::PoolFull)?;
         tx.vpn_device_insert(&id, &actor.user_id, name, &key.to_base64(), &address.to_string(), now).await?;
         tx.audit(
             now,
@@ -278,13 +314,13 @@ impl Vpn {
     /// sees to that). An open session is returned as it is.
     pub async fn open_session(&self, actor: &Actor) -> Result<VpnSessionRecord> {
         if !self.is_running() {
-            return Err(VpnError::Unavailable("the VPN gateway is not running on this server".into()));
+            return Err(Unavailable::NotRunning.into());
         }
         if let Some(open) = self.session_of(&actor.user_id).await? {
             return Ok(open);
         }
         if self.inner.store.vpn_devices_of(&actor.user_id).await?.is_empty() {
-            return Err(VpnError::Conflict("add a device first: without a device there is nothing to connect".into()));
+            return Err(Conflict::NoDevice.into());
         }
         let now = self.now_ms();
         let default_secs = i64::try_from(self.inner.config.session_max.as_secs()).unwrap_or(i64::MAX);
@@ -367,22 +403,17 @@ impl Vpn {
         if !actor.admin {
             return Err(VpnError::Forbidden("only administrators change access rules".into()));
         }
-        let rule = Rule::parse(network, protocol, ports).map_err(|e| invalid("rule", e))?;
+        let rule = Rule::parse(network, protocol, ports).map_err(Invalid::Rule)?;
         let description = description.trim();
         if description.chars().count() > 200 || description.chars().any(char::is_control) {
-            return Err(invalid("description", "at most 200 characters on one line"));
+            return Err(Invalid::Description.into());
         }
-        let group_rec = self
-            .inner
-            .store
-            .group_by_name(group.trim())
-            .await?
-            .ok_or_else(|| invalid("group", format!("there is no group '{}'", group.trim())))?;
+        let group_rec = self.inner.store.group_by_name(group.trim()).await?.ok_or_else(|| Invalid::Group(group.trim().to_owned()))?;
         let id = crate::random_id();
         let now = self.now_ms();
         let mut tx = self.inner.store.begin().await?;
         let existing: Vec<Rule> = tx.vpn_rules_of_group(&group_rec.id).await?.iter().filter_map(to_rule).collect();
-        rule.check(&self.inner.config.networks, &existing).map_err(|e| invalid("rule", e))?;
+        rule.check(&self.inner.config.networks, &existing).map_err(Invalid::Rule)?;
         let ports = rule.ports.map(|(a, b)| (i64::from(a), i64::from(b)));
         tx.vpn_rule_insert(&id, &group_rec.id, &rule.network.to_string(), rule.proto.as_str(), ports, description, now).await?;
         tx.audit(now, &actor.entry("vpn.rule_added", &group_rec.name).details(serde_json::json!({"rule": rule.describe()}))).await?;
@@ -418,14 +449,9 @@ impl Vpn {
         if let Some(m) = minutes
             && !(1..=7 * 24 * 60).contains(&m)
         {
-            return Err(invalid("minutes", "between 1 minute and 7 days (10080 minutes)"));
+            return Err(Invalid::Minutes.into());
         }
-        let g = self
-            .inner
-            .store
-            .group_by_name(group.trim())
-            .await?
-            .ok_or_else(|| invalid("group", format!("there is no group '{}'", group.trim())))?;
+        let g = self.inner.store.group_by_name(group.trim()).await?.ok_or_else(|| Invalid::Group(group.trim().to_owned()))?;
         let mut tx = self.inner.store.begin().await?;
         tx.vpn_group_limit_set(&g.id, minutes.map(|m| m * 60)).await?;
         tx.audit(self.now_ms(), &actor.entry("vpn.session_limit_set", &g.name).details(serde_json::json!({"minutes": minutes}))).await?;

@@ -60,10 +60,55 @@ impl From<VpnError> for ApiError {
             VpnError::NotFound => ApiError::not_found("no such device, session or rule"),
             VpnError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             e @ VpnError::Invalid { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
-            VpnError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            VpnError::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "vpn_unavailable", m),
+            VpnError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m.to_string()),
+            VpnError::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "vpn_unavailable", m.to_string()),
             VpnError::Store(s) => ApiError::from(s),
         }
+    }
+}
+
+/// A VPN error in the reader's language, for the pages (the API keeps its English messages).
+fn explain(e: &VpnError, t: &crate::i18n::Texts) -> String {
+    use veilig_vpn::engine::{KeyError, PoolError, RuleError};
+    use veilig_vpn::{Conflict, Invalid, Unavailable};
+    let text = |key: &str| t.t(key).to_owned();
+    match e {
+        VpnError::Invalid(i) => match i {
+            Invalid::Name => text("vpn.err_name"),
+            Invalid::Key(KeyError::Length(n)) => text("vpn.err_key_length").replace("{n}", &n.to_string()),
+            Invalid::Key(KeyError::NotBase64) => text("vpn.err_key_base64"),
+            Invalid::Key(KeyError::Weak) => text("vpn.err_key_weak"),
+            Invalid::GatewayKey => text("vpn.err_gateway_key"),
+            Invalid::Rule(r) => match r {
+                RuleError::Network(x) => text("vpn.err_rule_network").replace("{x}", x),
+                RuleError::HostBits(x, y) => text("vpn.err_rule_host_bits").replace("{x}", x).replace("{y}", &y.to_string()),
+                RuleError::Protocol(x) => text("vpn.err_rule_protocol").replace("{x}", x),
+                RuleError::Ports(x) => text("vpn.err_rule_ports").replace("{x}", x),
+                RuleError::PortsWithoutProtocol => text("vpn.err_rule_ports_proto"),
+                RuleError::Outside(x, y) => text("vpn.err_rule_outside").replace("{x}", &x.to_string()).replace("{y}", y),
+                RuleError::Overlap(x) => text("vpn.err_rule_overlap").replace("{x}", x),
+            },
+            Invalid::Description => text("vpn.err_description"),
+            Invalid::Group(g) => text("vpn.err_group").replace("{x}", g),
+            Invalid::Minutes => text("vpn.err_minutes"),
+        },
+        VpnError::Conflict(c) => match c {
+            Conflict::TooManyDevices(n) => text("vpn.err_too_many").replace("{n}", &n.to_string()),
+            Conflict::DuplicateKey => text("vpn.err_duplicate"),
+            Conflict::PoolFull(PoolError::Exhausted { pool, size }) => {
+                text("vpn.err_pool_full").replace("{x}", &pool.to_string()).replace("{n}", &size.to_string())
+            }
+            Conflict::PoolFull(PoolError::TooSmall(p)) => text("vpn.err_pool_small").replace("{x}", &p.to_string()),
+            Conflict::NoDevice => text("vpn.err_no_device"),
+        },
+        VpnError::Unavailable(u) => match u {
+            Unavailable::Off => text("vpn.off"),
+            Unavailable::NotRunning => text("vpn.not_running"),
+            Unavailable::Pool(PoolError::TooSmall(p) | PoolError::Exhausted { pool: p, .. }) => {
+                text("vpn.err_pool_small").replace("{x}", &p.to_string())
+            }
+        },
+        other => other.to_string(),
     }
 }
 
@@ -469,7 +514,10 @@ async fn page_add_device(
             res
         }
         Err(VpnError::Store(e)) => ApiError::from(e).into_response(),
-        Err(e) => vpn_page(&state, ctx, &p, Some(e.to_string()), &f.name, &f.public_key).await,
+        Err(e) => {
+            let why = explain(&e, &ctx.t);
+            vpn_page(&state, ctx, &p, Some(why), &f.name, &f.public_key).await
+        }
     }
 }
 
@@ -509,7 +557,10 @@ async fn page_connect(
     match state.vpn.open_session(&actor(&p, &ip)).await {
         Ok(_) => Redirect::to("/vpn").into_response(),
         Err(VpnError::Store(e)) => ApiError::from(e).into_response(),
-        Err(e) => vpn_page(&state, ctx, &p, Some(e.to_string()), "", "").await,
+        Err(e) => {
+            let why = explain(&e, &ctx.t);
+            vpn_page(&state, ctx, &p, Some(why), "", "").await
+        }
     }
 }
 
@@ -636,7 +687,10 @@ async fn admin_add_rule(
     match state.vpn.add_rule(&actor(&p, &ip), &f.group, &f.network, &f.protocol, &f.ports, &f.description).await {
         Ok(_) => Redirect::to("/admin/vpn").into_response(),
         Err(VpnError::Store(e)) => ApiError::from(e).into_response(),
-        Err(e) => admin_view(&state, ctx, Some(e.to_string())).await,
+        Err(e) => {
+            let why = explain(&e, &ctx.t);
+            admin_view(&state, ctx, Some(why)).await
+        }
     }
 }
 
@@ -671,12 +725,18 @@ async fn admin_set_limit(
         "" => None,
         m => match m.parse::<i64>() {
             Ok(n) => Some(n),
-            Err(_) => return admin_view(&state, ctx, Some(format!("minutes: '{m}' is not a whole number"))).await,
+            Err(_) => {
+                let why = explain(&VpnError::Invalid(veilig_vpn::Invalid::Minutes), &ctx.t);
+                return admin_view(&state, ctx, Some(why)).await;
+            }
         },
     };
     match state.vpn.set_group_limit(&actor(&p, &ip), &f.group, minutes).await {
         Ok(()) => Redirect::to("/admin/vpn").into_response(),
         Err(VpnError::Store(e)) => ApiError::from(e).into_response(),
-        Err(e) => admin_view(&state, ctx, Some(e.to_string())).await,
+        Err(e) => {
+            let why = explain(&e, &ctx.t);
+            admin_view(&state, ctx, Some(why)).await
+        }
     }
 }
