@@ -58,6 +58,30 @@ impl Ingest {
                 }
             }
         }
+        self.store_alerts(alerts).await;
+    }
+
+    /// Feeds one of Veilig's own sign-ins (or failures) to the engine, as if a log line had
+    /// said it: source program `veilig`, the client address, the account.
+    pub async fn own_sign_in(&self, ip: &str, email: &str, ok: bool) {
+        let Ok(src) = ip.parse::<std::net::IpAddr>() else { return };
+        let mut e = veilig_monitor::Event::new(
+            self.clock.now_ms(),
+            if ok { veilig_monitor::Kind::AuthSuccess } else { veilig_monitor::Kind::AuthFailure },
+            "veilig",
+        );
+        e.src = Some(src);
+        e.user = email;
+        self.counters.events.fetch_add(1, Ordering::Relaxed);
+        let mut alerts = Vec::new();
+        {
+            let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+            engine.push(&e, &mut alerts);
+        }
+        self.store_alerts(alerts).await;
+    }
+
+    async fn store_alerts(&self, alerts: Vec<Alert>) {
         for a in alerts {
             self.counters.alerts.fetch_add(1, Ordering::Relaxed);
             let record = AlertRecord {
@@ -86,6 +110,22 @@ fn random_id() -> String {
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
     hex::encode(b)
+}
+
+/// Feeds Veilig's own sign-ins to the engine (portal brute force, password spraying, a
+/// success after failures), from the event bus.
+pub fn spawn_own_events(ingest: Arc<Ingest>) {
+    let mut rx = ingest.bus.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(Event::LoginFailed { email, ip, .. }) => ingest.own_sign_in(&ip, &email, false).await,
+                Ok(Event::LoginSucceeded { email, ip, .. }) => ingest.own_sign_in(&ip, &email, true).await,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// Listens for syslog datagrams; returns the bound address.

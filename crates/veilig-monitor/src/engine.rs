@@ -155,7 +155,7 @@ impl Engine {
     /// Feeds one event; returns the alerts it completes.
     pub fn push(&mut self, e: &Event<'_>, out: &mut Vec<Alert>) {
         let Some(src) = e.src else { return };
-        if !self.rules.iter().any(|r| r.filter.matches(e.kind, e.action, e.dst_port)) {
+        if !self.rules.iter().any(|r| r.filter.matches(e.kind, e.action, e.dst_port, e.source)) {
             return;
         }
         self.now = self.now.max(e.ts_ms);
@@ -171,7 +171,7 @@ impl Engine {
             self.sources.entry(src).or_insert_with(|| Source { last_ts: e.ts_ms, slots: (0..n).map(|_| Slot::default()).collect() });
         source.last_ts = source.last_ts.max(e.ts_ms);
         for (rule, k) in self.rules.iter().zip(source.slots.iter_mut()) {
-            if !rule.filter.matches(e.kind, e.action, e.dst_port) {
+            if !rule.filter.matches(e.kind, e.action, e.dst_port, e.source) {
                 continue;
             }
             let horizon = e.ts_ms - rule.window_ms;
@@ -267,7 +267,11 @@ mod tests {
     }
 
     fn auth(ts_s: i64, src: &str, user: &'static str, ok: bool) -> Event<'static> {
-        let mut e = Event::new(ts_s * 1000, if ok { Kind::AuthSuccess } else { Kind::AuthFailure }, "sshd");
+        auth_from("sshd", ts_s, src, user, ok)
+    }
+
+    fn auth_from(program: &'static str, ts_s: i64, src: &str, user: &'static str, ok: bool) -> Event<'static> {
+        let mut e = Event::new(ts_s * 1000, if ok { Kind::AuthSuccess } else { Kind::AuthFailure }, program);
         e.src = src.parse().ok();
         e.user = user;
         e
@@ -318,6 +322,20 @@ mod tests {
         events.sort_by_key(|e| e.ts_ms);
         expect_test::expect![[
             r#"["password_spraying 192.0.2.20 5 test", "ssh_brute_force 192.0.2.20 10 git", "success_after_failures 192.0.2.20 5 deploy"]"#
+        ]]
+        .assert_eq(&format!("{:?}", run(&events)));
+    }
+
+    #[test]
+    fn brute_force_is_named_for_the_service_it_hits() {
+        let mut events = Vec::new();
+        for (i, program) in ["veilig", "openvpn", "mikrotik", "sshd"].iter().enumerate() {
+            let src: &'static str = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"][i];
+            events.extend((0..10).map(|t| auth_from(program, t, src, "jan", false)));
+        }
+        events.sort_by_key(|e| e.ts_ms);
+        expect_test::expect![[
+            r#"["portal_brute_force 192.0.2.1 10 jan", "vpn_brute_force 192.0.2.2 10 jan", "device_brute_force 192.0.2.3 10 jan", "ssh_brute_force 192.0.2.4 10 jan"]"#
         ]]
         .assert_eq(&format!("{:?}", run(&events)));
     }

@@ -10,19 +10,23 @@ pub enum Filter {
     DroppedPackets,
     /// Dropped packets to one of these destination ports.
     DroppedToPorts(&'static [u16]),
+    /// Failed sign-ins, from any program.
     AuthFailures,
+    /// Failed sign-ins reported by one of these programs (the event's `source`).
+    AuthFailuresFrom(&'static [&'static str]),
     /// A success after at least `threshold` failures from the same source.
     SuccessAfterFailures,
 }
 
 impl Filter {
-    pub fn matches(&self, kind: Kind, action: Action, dst_port: Option<u16>) -> bool {
+    pub fn matches(&self, kind: Kind, action: Action, dst_port: Option<u16>, source: &str) -> bool {
         match self {
             Filter::DroppedPackets => kind == Kind::Packet && action != Action::Accept,
             Filter::DroppedToPorts(ports) => {
                 kind == Kind::Packet && action != Action::Accept && dst_port.is_some_and(|p| ports.contains(&p))
             }
             Filter::AuthFailures => kind == Kind::AuthFailure,
+            Filter::AuthFailuresFrom(programs) => kind == Kind::AuthFailure && programs.contains(&source),
             Filter::SuccessAfterFailures => kind == Kind::AuthFailure || kind == Kind::AuthSuccess,
         }
     }
@@ -86,11 +90,38 @@ pub const PACK: &[Rule] = &[
     Rule {
         name: "ssh_brute_force",
         severity: "high",
-        filter: Filter::AuthFailures,
+        filter: Filter::AuthFailuresFrom(&["sshd"]),
         measure: Measure::Count,
         window_ms: 600_000,
         threshold: 10,
-        summary: "{count} failed sign-ins from {source} within {window}",
+        summary: "{count} failed SSH sign-ins from {source} within {window}",
+    },
+    Rule {
+        name: "vpn_brute_force",
+        severity: "high",
+        filter: Filter::AuthFailuresFrom(&["openvpn", "fortigate", "cisco-asa"]),
+        measure: Measure::Count,
+        window_ms: 600_000,
+        threshold: 10,
+        summary: "{count} failed VPN sign-ins from {source} within {window}",
+    },
+    Rule {
+        name: "portal_brute_force",
+        severity: "high",
+        filter: Filter::AuthFailuresFrom(&["veilig"]),
+        measure: Measure::Count,
+        window_ms: 600_000,
+        threshold: 10,
+        summary: "{count} failed sign-ins to the Veilig portal from {source} within {window}",
+    },
+    Rule {
+        name: "device_brute_force",
+        severity: "high",
+        filter: Filter::AuthFailuresFrom(&["mikrotik"]),
+        measure: Measure::Count,
+        window_ms: 600_000,
+        threshold: 10,
+        summary: "{count} failed sign-ins to a network device from {source} within {window}",
     },
     Rule {
         name: "password_spraying",

@@ -141,6 +141,7 @@ pub async fn serve(config: Config) -> ExitCode {
     };
     crate::wiring::spawn_session_sweeper(identity.clone());
     let ingest = veilig_ingest::Ingest::new(store.clone(), bus.clone(), clock.clone());
+    veilig_ingest::spawn_own_events(ingest.clone());
     let mut listening = Vec::new();
     if let Some(addr) = config.syslog_udp {
         match veilig_ingest::spawn_udp(addr, ingest.clone()).await {

@@ -111,3 +111,32 @@ fn syslog_over_udp_and_tcp_raises_alerts() {
     );
     b.save_screenshot("alerts-nl.png");
 }
+
+/// Veilig's own sign-ins are monitored too: wrong passwords for many accounts from one address
+/// become a portal brute-force and a password-spraying alert, without any syslog configured.
+#[test]
+fn failed_portal_sign_ins_raise_alerts() {
+    let server = crate::start(&[]);
+    let (agent, _csrf) = crate::admin_agent(&server);
+    let stranger = http::agent();
+    for i in 0..10 {
+        let r = http::post_json(
+            &stranger,
+            &server.url("/api/v1/login"),
+            &serde_json::json!({"email": format!("gok{i}@gemeente.nl"), "password": "verkeerd wachtwoord 123"}),
+        );
+        assert!(r.status == 401 || r.status == 429 || r.status == 503, "{} {}", r.status, r.body);
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let alerts = http::get(&agent, &server.url("/api/v1/alerts")).json();
+        let rules: Vec<String> = alerts.as_array().unwrap().iter().map(|a| format!("{} {}", a["rule"], a["source"])).collect();
+        if rules.iter().any(|r| r.contains("portal_brute_force") && r.contains("127.0.0.1"))
+            && rules.iter().any(|r| r.contains("password_spraying"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no portal alerts: {rules:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -418,3 +418,28 @@ fn kernel_mode_access_rules_are_enforced_by_nftables() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(lab.reaches(&home, p8000, t), "removing the table restores plain routing");
 }
+
+/// A tunnel interface name that is taken: Veilig stops with the reason, and leaves nothing
+/// behind in the namespace.
+#[test]
+fn a_taken_interface_name_stops_the_gateway_with_a_clear_error() {
+    let lab = Lab::new();
+    let before = String::from_utf8_lossy(&lab.exec(&lab.gw, &["ip", "-o", "link", "show"]).stdout).lines().count();
+    let db = crate::database();
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.gw, BIN, "serve", "--data"])
+        .arg(&db.data_dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("VEILIG_CONFIG")
+        .env("VEILIG_VPN_ENABLED", "true")
+        .env("VEILIG_VPN_NETWORKS", "10.20.0.0/24")
+        .env("VEILIG_VPN_INTERFACE", "m1")
+        .env("VEILIG_VPN_DATA_PLANE", "userspace")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot create the tunnel interface m1"), "{err}");
+    let after = String::from_utf8_lossy(&lab.exec(&lab.gw, &["ip", "-o", "link", "show"]).stdout).lines().count();
+    assert_eq!(before, after, "no interface was left behind");
+}
