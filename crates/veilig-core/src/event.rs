@@ -41,7 +41,7 @@ pub enum Event {
     /// A device completed a WireGuard handshake with the gateway.
     VpnHandshake { device_id: String, user_id: String, endpoint: String },
     /// Packets from a device that no access rule allows (a summary, at most once a minute).
-    VpnDenied { device_id: String, user_id: String, count: u64, example: String },
+    VpnDenied { device_id: String, user_id: String, email: String, address: String, count: u64, example: String },
 }
 
 /// A broadcast channel of [`Event`]s. Slow subscribers lose the oldest events rather than

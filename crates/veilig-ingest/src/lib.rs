@@ -17,6 +17,9 @@ use veilig_store::{AlertRecord, Store};
 
 pub const MAX_FRAME: usize = 64 * 1024;
 
+/// Refused packets from one VPN device within one summary (ten seconds) that make an alert.
+pub const VPN_PROBING_THRESHOLD: u64 = 20;
+
 /// Counters for `/metrics` and the pages.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -81,6 +84,36 @@ impl Ingest {
         self.store_alerts(alerts).await;
     }
 
+    /// A device inside the VPN sent many packets that no access rule allows (the gateway's
+    /// summary of at most ten seconds): a laptop probing the internal network is what a
+    /// compromised one does.
+    pub async fn vpn_denied(&self, email: &str, address: &str, count: u64, example: &str) {
+        if count < VPN_PROBING_THRESHOLD {
+            return;
+        }
+        self.counters.alerts.fetch_add(1, Ordering::Relaxed);
+        let now = self.clock.now_ms();
+        let record = AlertRecord {
+            id: random_id(),
+            rule: "vpn_device_probing".to_owned(),
+            severity: "high".to_owned(),
+            source: address.to_owned(),
+            user: Some(email.to_owned()),
+            first_seen_ms: now - 10_000,
+            last_seen_ms: now,
+            count: i64::try_from(count).unwrap_or(i64::MAX),
+            summary: format!(
+                "{count} packets from {email}'s VPN device {address} to destinations no access rule allows (the last: {example})"
+            ),
+            status: "open".to_owned(),
+            created_ms: now,
+        };
+        if let Err(e) = self.store.alert_insert(&record).await {
+            tracing::error!(error = %e, "could not store an alert");
+        }
+        self.bus.publish(Event::MonitorAlert { rule: record.rule, severity: record.severity, source: record.source });
+    }
+
     async fn store_alerts(&self, alerts: Vec<Alert>) {
         for a in alerts {
             self.counters.alerts.fetch_add(1, Ordering::Relaxed);
@@ -113,7 +146,8 @@ fn random_id() -> String {
 }
 
 /// Feeds Veilig's own sign-ins to the engine (portal brute force, password spraying, a
-/// success after failures), from the event bus.
+/// success after failures), and turns the VPN gateway's denied-packet summaries into alerts,
+/// from the event bus.
 pub fn spawn_own_events(ingest: Arc<Ingest>) {
     let mut rx = ingest.bus.subscribe();
     tokio::spawn(async move {
@@ -121,6 +155,7 @@ pub fn spawn_own_events(ingest: Arc<Ingest>) {
             match rx.recv().await {
                 Ok(Event::LoginFailed { email, ip, .. }) => ingest.own_sign_in(&ip, &email, false).await,
                 Ok(Event::LoginSucceeded { email, ip, .. }) => ingest.own_sign_in(&ip, &email, true).await,
+                Ok(Event::VpnDenied { email, address, count, example, .. }) => ingest.vpn_denied(&email, &address, count, &example).await,
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }

@@ -338,7 +338,14 @@ impl Gateway {
                 Some((id, i)) => (id.clone(), i.user_id.clone(), i.user_email.clone()),
                 None => (String::new(), String::new(), d.device.to_string()),
             };
-            self.vpn.bus().publish(Event::VpnDenied { device_id: device_id.clone(), user_id, count: d.count, example: d.example.clone() });
+            self.vpn.bus().publish(Event::VpnDenied {
+                device_id: device_id.clone(),
+                user_id,
+                email: email.clone(),
+                address: d.device.to_string(),
+                count: d.count,
+                example: d.example.clone(),
+            });
             let _ = self
                 .vpn
                 .audit_system(

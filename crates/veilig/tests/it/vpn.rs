@@ -189,6 +189,19 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
     }
     assert!(!lab.reaches(&home2, INTRANET, Duration::from_secs(2)), "a user without a rule reached the intranet");
 
+    // Bert's laptop probes the internal network: every port refused, and monitoring notices.
+    let probe = "for p in $(seq 1 60); do (exec 3<>/dev/tcp/10.20.0.2/$p) 2>/dev/null & done; sleep 1; kill $(jobs -p) 2>/dev/null; true";
+    lab.exec(&home2, &["timeout", "3", "bash", "-c", probe]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let alerts = api(&server, &boss, "GET", "/api/v1/alerts", None).json();
+        if alerts.as_array().unwrap().iter().any(|a| a["rule"] == "vpn_device_probing" && a["user"] == "bert@gemeente.nl") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no probing alert: {alerts}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
     // The administrator sees the device with its handshake, endpoint and traffic.
     let mut seen = false;
     for _ in 0..30 {
@@ -277,7 +290,7 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
         assert!(text.contains(reason), "no session closed with reason {reason}");
     }
     // Bert's refused packets were summarised, with an example.
-    assert!(text.contains("tcp 10.20.0.2:8000"), "the denied summary names what was refused");
+    assert!(text.contains("tcp 10.20.0.2:"), "the denied summary names what was refused");
 }
 
 /// The whole way in Chromium, as the pages guide it: the administrator sets up Veilig, makes a
