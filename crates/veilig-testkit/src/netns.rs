@@ -210,6 +210,13 @@ impl Lab {
                 });
             }
         });
+        // Wait until *gw* really reaches the forwarder: a new link can drop the first packets.
+        let probe = format!("echo > /dev/tcp/10.99.0.1/{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.exec(&self.gw, &["timeout", "2", "bash", "-c", &probe]).status.success() {
+            assert!(Instant::now() < deadline, "gw cannot reach the database forwarder on 10.99.0.1:{port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let auth = if auth.is_empty() { String::new() } else { format!("{auth}@") };
         format!("postgres://{auth}10.99.0.1:{port}/{path}")
     }
