@@ -15,3 +15,11 @@ pub use lang::Lang;
 
 /// The version of this build, shown in `/healthz` and the page footer.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A random identifier for rows: 16 bytes from the operating system, hex-encoded.
+pub fn random_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}

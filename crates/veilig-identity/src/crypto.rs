@@ -14,12 +14,7 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// A random identifier for rows.
-pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
+pub use veilig_core::random_id;
 
 /// Tokens and session ids are stored only as their SHA-256: they have 256 bits of entropy, so
 /// a slow hash adds nothing, and a stolen database does not hold usable tokens.

@@ -94,7 +94,7 @@ impl Ingest {
         self.counters.alerts.fetch_add(1, Ordering::Relaxed);
         let now = self.clock.now_ms();
         let record = AlertRecord {
-            id: random_id(),
+            id: veilig_core::random_id(),
             rule: "vpn_device_probing".to_owned(),
             severity: "high".to_owned(),
             source: address.to_owned(),
@@ -118,7 +118,7 @@ impl Ingest {
         for a in alerts {
             self.counters.alerts.fetch_add(1, Ordering::Relaxed);
             let record = AlertRecord {
-                id: random_id(),
+                id: veilig_core::random_id(),
                 rule: a.rule.to_owned(),
                 severity: a.severity.to_owned(),
                 source: a.source.clone(),
@@ -136,13 +136,6 @@ impl Ingest {
             self.bus.publish(Event::MonitorAlert { rule: a.rule.to_owned(), severity: a.severity.to_owned(), source: a.source });
         }
     }
-}
-
-fn random_id() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
 }
 
 /// Feeds Veilig's own sign-ins to the engine (portal brute force, password spraying, a

@@ -238,12 +238,10 @@ impl Tx {
     }
 
     pub async fn vpn_devices_count_of(&mut self, user_id: &str) -> Result<i64> {
-        self.fetch_all("SELECT COUNT(*) FROM vpn_devices WHERE user_id = $1", &[user_id.into()])
-            .await?
-            .first()
-            .map(|r| r.int(0))
-            .transpose()
-            .map(|n| n.unwrap_or(0))
+        match self.fetch_optional("SELECT COUNT(*) FROM vpn_devices WHERE user_id = $1", &[user_id.into()]).await? {
+            Some(row) => row.int(0),
+            None => Ok(0),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -69,9 +69,7 @@ pub async fn run(vpn: Vpn, mut plane: DataPlane, stop: impl Future<Output = ()>)
     vpn.set_running(false);
     gw.report_denied().await;
     let keys: Vec<String> = gw.installed.keys().cloned().collect();
-    for id in keys {
-        gw.remove(&id).await;
-    }
+    gw.remove_all(&keys).await;
     gw.plane.stop().await;
     tracing::info!("WireGuard gateway stopped");
 }
@@ -152,9 +150,7 @@ impl Gateway {
             }
         }
         let gone: Vec<String> = self.installed.keys().filter(|id| !wanted.iter().any(|d| &&d.id == id)).cloned().collect();
-        for id in gone {
-            self.remove(&id).await;
-        }
+        self.remove_all(&gone).await;
         for d in wanted {
             let (Ok(key), Ok(address)) = (Key::parse(&d.public_key), d.address.parse::<Ipv4Addr>()) else {
                 tracing::error!(device = %d.id, "stored device has an unusable key or address; skipped");
@@ -214,11 +210,22 @@ impl Gateway {
         Ok(())
     }
 
-    async fn remove(&mut self, id: &str) {
+    /// Removes these devices' peers, reading the data plane's statistics once for all of them.
+    async fn remove_all(&mut self, ids: &[String]) {
+        if ids.is_empty() {
+            return;
+        }
+        let stats = self.plane.stats().await;
+        for id in ids {
+            self.remove(id, &stats).await;
+        }
+    }
+
+    async fn remove(&mut self, id: &str, stats: &[PeerStat]) {
         let Some(i) = self.installed.remove(id) else { return };
         // Keep where the device last spoke from, so a next session can start the handshake
         // from the gateway's side at once.
-        if let Some(s) = self.plane.stats().await.into_iter().find(|s| s.public_key == i.key) {
+        if let Some(s) = stats.iter().find(|s| s.public_key == i.key) {
             let (rx, tx) = (delta(s.rx_bytes, i.rx_written), delta(s.tx_bytes, i.tx_written));
             let _ = self.vpn.store().vpn_device_stats(id, None, s.endpoint.map(|e| e.to_string()), rx, tx).await;
         }

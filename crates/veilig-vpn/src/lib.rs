@@ -13,11 +13,3 @@ mod service;
 
 pub use service::{Actor, Conflict, DeviceAdded, Invalid, Status, Unavailable, Vpn, VpnError};
 pub use veilig_vpn_engine as engine;
-
-/// A random identifier of 16 bytes, hex-encoded.
-pub(crate) fn random_id() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
-}

@@ -229,7 +229,7 @@ impl Vpn {
         }
         let pool = Pool::new(self.inner.config.pool).map_err(Unavailable::Pool)?;
         let now = self.now_ms();
-        let id = crate::random_id();
+        let id = veilig_core::random_id();
         let mut tx = self.inner.store.begin().await?;
         if tx.vpn_devices_count_of(&actor.user_id).await? >= MAX_DEVICES_PER_USER {
             return Err(Conflict::TooManyDevices(MAX_DEVICES_PER_USER).into());
@@ -329,7 +329,7 @@ impl Vpn {
             None => default_secs,
         };
         let expires = now.saturating_add(secs.saturating_mul(1000));
-        let id = crate::random_id();
+        let id = veilig_core::random_id();
         let mut tx = self.inner.store.begin().await?;
         // Two Connects at once: the second finds the first.
         if tx.vpn_session_close_user(&actor.user_id, "replaced", now).await?.is_some() {
@@ -409,7 +409,7 @@ impl Vpn {
             return Err(Invalid::Description.into());
         }
         let group_rec = self.inner.store.group_by_name(group.trim()).await?.ok_or_else(|| Invalid::Group(group.trim().to_owned()))?;
-        let id = crate::random_id();
+        let id = veilig_core::random_id();
         let now = self.now_ms();
         let mut tx = self.inner.store.begin().await?;
         let existing: Vec<Rule> = tx.vpn_rules_of_group(&group_rec.id).await?.iter().filter_map(to_rule).collect();

@@ -192,7 +192,7 @@ fn disabling_a_user_ends_their_live_session() {
     let token = v["enrollment_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
 
     // The employee enrols in their own browser.
-    let employee = clone_app(&app);
+    let employee = app.another_browser();
     let r = employee.api("POST", "/api/v1/enroll", Some(json!({"token": token, "password": "groene appel naast de kachel"})));
     assert_eq!(r.status, 200, "{}", r.body);
     *employee.csrf.borrow_mut() = r.json()["csrf_token"].as_str().unwrap().to_owned();
@@ -209,20 +209,6 @@ fn disabling_a_user_ends_their_live_session() {
     assert_eq!(again.status, 401);
 }
 
-/// A second handle on the same running app (another browser).
-fn clone_app(app: &TestApp) -> TestApp {
-    TestApp {
-        base: app.base.clone(),
-        clock: app.clock.clone(),
-        store: app.store.clone(),
-        identity: app.identity.clone(),
-        vpn: app.vpn.clone(),
-        rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
-        agent: http::agent(),
-        csrf: Default::default(),
-    }
-}
-
 #[test]
 fn resetting_factors_forces_enrolment_again() {
     let app = TestApp::start();
@@ -230,7 +216,7 @@ fn resetting_factors_forces_enrolment_again() {
     let v = app.api("POST", "/api/v1/users", Some(json!({"email": "piet@gemeente.nl", "role": "security_officer"}))).json();
     let id = v["user"]["id"].as_str().unwrap().to_owned();
     let token = v["enrollment_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    let piet = clone_app(&app);
+    let piet = app.another_browser();
     let r = piet.api("POST", "/api/v1/enroll", Some(json!({"token": token, "password": "groene appel naast de kachel"})));
     *piet.csrf.borrow_mut() = r.json()["csrf_token"].as_str().unwrap().to_owned();
     piet.enrol_totp("piet@gemeente.nl");
@@ -242,7 +228,7 @@ fn resetting_factors_forces_enrolment_again() {
     let user = app.api("GET", &format!("/api/v1/users/{id}"), None).json();
     assert_eq!(user["status"], "invited");
     let link = reset.json()["enrollment_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    let again = clone_app(&app);
+    let again = app.another_browser();
     assert_eq!(
         again.api("POST", "/api/v1/enroll", Some(json!({"token": token, "password": "groene appel naast de kachel"}))).status,
         410,
@@ -303,7 +289,7 @@ fn sessions_end_when_idle_and_at_their_limit() {
 fn users_see_and_end_their_sessions() {
     let app = TestApp::start();
     let admin = app.sign_in_admin();
-    let other = clone_app(&app);
+    let other = app.another_browser();
     assert_eq!(other.login(&admin).status, 200);
     let sessions = app.api("GET", "/api/v1/me/sessions", None).json();
     let list = sessions.as_array().unwrap();
