@@ -210,6 +210,48 @@ pub const SETTINGS: &[Setting] = &[
         flag: "",
         doc: "how long ended VPN sessions (who, when, from where) are kept (default 90)",
     },
+    Setting {
+        key: "response.block_severity",
+        env: "VEILIG_RESPONSE_BLOCK_SEVERITY",
+        flag: "",
+        doc: "alerts at or above this severity block their source: low, medium, high, critical or off (default high)",
+    },
+    Setting {
+        key: "response.block_secs",
+        env: "VEILIG_RESPONSE_BLOCK_SECS",
+        flag: "",
+        doc: "length of a first block; each repeat within 30 days is four times longer (default 14400, 4 h)",
+    },
+    Setting {
+        key: "response.block_max_secs",
+        env: "VEILIG_RESPONSE_BLOCK_MAX_SECS",
+        flag: "",
+        doc: "the longest block for repeat offenders (default 604800, 7 days)",
+    },
+    Setting {
+        key: "response.allow",
+        env: "VEILIG_RESPONSE_ALLOW",
+        flag: "",
+        doc: "networks that are never blocked, comma-separated, besides those on the Blocks page (default none)",
+    },
+    Setting {
+        key: "response.nftables",
+        env: "VEILIG_RESPONSE_NFTABLES",
+        flag: "",
+        doc: "enforce blocks on this host in the nftables table inet veilig_block: true or false (default false; needs root)",
+    },
+    Setting {
+        key: "response.end_vpn_sessions",
+        env: "VEILIG_RESPONSE_END_VPN_SESSIONS",
+        flag: "",
+        doc: "a high or critical alert about a VPN device or user ends that user's VPN session: true or false (default true)",
+    },
+    Setting {
+        key: "response.retention_days",
+        env: "VEILIG_RESPONSE_RETENTION_DAYS",
+        flag: "",
+        doc: "how long ended blocks (addresses are personal data) are kept (default 90)",
+    },
     Setting { key: "log.format", env: "VEILIG_LOG_FORMAT", flag: "--log-format", doc: "text or json (default text)" },
     Setting {
         key: "log.level",
@@ -239,6 +281,7 @@ pub struct Config {
     pub syslog_udp: Option<SocketAddr>,
     pub syslog_tcp: Option<SocketAddr>,
     pub vpn: VpnConfig,
+    pub response: ResponseConfig,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -293,6 +336,19 @@ pub struct VpnConfig {
     pub session_max: Duration,
     pub idle: Duration,
     pub data_plane: DataPlaneKind,
+    pub retention: Duration,
+}
+
+/// Monitoring's response: which alerts block their source, for how long, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseConfig {
+    /// `low`, `medium`, `high` or `critical`; `None` is off.
+    pub block_severity: Option<String>,
+    pub block_secs: u64,
+    pub block_max_secs: u64,
+    pub allow: Vec<IpNet>,
+    pub nftables: bool,
+    pub end_vpn_sessions: bool,
     pub retention: Duration,
 }
 
@@ -465,6 +521,7 @@ impl Config {
         let syslog_udp = layers.get("monitor.syslog_udp", syslog_addr);
         let syslog_tcp = layers.get("monitor.syslog_tcp", syslog_addr);
         let vpn = load_vpn(&mut layers, &public_url);
+        let response = load_response(&mut layers);
         let smtp = match smtp_host {
             Some(host) => {
                 let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
@@ -506,6 +563,7 @@ impl Config {
             syslog_udp,
             syslog_tcp,
             vpn,
+            response,
             file,
         })
     }
@@ -516,14 +574,39 @@ impl Config {
     }
 }
 
-fn load_vpn(layers: &mut Layers<'_>, public_url: &str) -> VpnConfig {
-    let enabled = layers
-        .get("vpn.enabled", |s| match s.trim() {
-            "true" | "yes" | "1" | "on" => Ok(true),
-            "false" | "no" | "0" | "off" => Ok(false),
-            other => Err(format!("'{other}' is not true or false")),
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.trim() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        other => Err(format!("'{other}' is not true or false")),
+    }
+}
+
+fn load_response(layers: &mut Layers<'_>) -> ResponseConfig {
+    let block_severity = layers
+        .get("response.block_severity", |s| match s.trim() {
+            "off" => Ok(None),
+            v @ ("low" | "medium" | "high" | "critical") => Ok(Some(v.to_owned())),
+            other => Err(format!("'{other}' is not low, medium, high, critical or off")),
         })
-        .unwrap_or(false);
+        .unwrap_or_else(|| Some("high".to_owned()));
+    let block_secs = layers.get("response.block_secs", |s| parse_in_range(s, 60, 365 * 86_400)).unwrap_or(4 * 3600);
+    let block_max_secs = layers.get("response.block_max_secs", |s| parse_in_range(s, 60, 365 * 86_400)).unwrap_or(7 * 86_400);
+    if block_max_secs < block_secs {
+        layers.problem("response.block_max_secs", &format!("{block_max_secs} is shorter than response.block_secs ({block_secs})"));
+    }
+    let allow = layers.get("response.allow", parse_networks).unwrap_or_default();
+    let nftables = layers.get("response.nftables", parse_bool).unwrap_or(false);
+    let end_vpn_sessions = layers.get("response.end_vpn_sessions", parse_bool).unwrap_or(true);
+    let retention = layers
+        .get("response.retention_days", |s| parse_in_range(s, 1, 3650))
+        .map(|d| Duration::from_secs(d * 86_400))
+        .unwrap_or(Duration::from_secs(90 * 86_400));
+    ResponseConfig { block_severity, block_secs, block_max_secs, allow, nftables, end_vpn_sessions, retention }
+}
+
+fn load_vpn(layers: &mut Layers<'_>, public_url: &str) -> VpnConfig {
+    let enabled = layers.get("vpn.enabled", parse_bool).unwrap_or(false);
     let listen_port = layers.get("vpn.listen_port", |s| parse_in_range(s, 1, 65535)).map(|p| p as u16).unwrap_or(51820);
     let interface = layers
         .get("vpn.interface", |s| {

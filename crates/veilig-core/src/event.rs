@@ -28,13 +28,18 @@ pub enum Event {
     /// A second factor was added to or removed from an account.
     FactorChanged { user_id: String, added: bool, kind: String },
     /// The monitoring engine raised an alert.
-    MonitorAlert { rule: String, severity: String, source: String },
+    MonitorAlert { id: String, rule: String, severity: String, source: String, user: Option<String>, summary: String },
+    /// Monitoring's response blocked an address or network (`until_ms` in epoch milliseconds).
+    MonitorBlocked { decision_id: String, network: String, until_ms: i64, reason: String, enforced: String },
+    /// Monitoring's response asks the VPN to end the session of the owner of the device whose
+    /// tunnel address is `address` (a high-severity alert came from inside the tunnel).
+    EndVpnAccess { address: String, reason: String },
     /// A session ended (logout, expiry, an administrator).
     SessionEnded { user_id: String, reason: String },
     /// An employee pressed Connect: their devices' peers go into the data plane.
     VpnSessionOpened { user_id: String, email: String, ip: String },
     /// A VPN session ended (`disconnect`, `expired`, `idle`, `user_disabled`, `factors_reset`,
-    /// `ended_by_administrator`); the peers leave the data plane.
+    /// `ended_by_administrator`, `monitoring_alert`); the peers leave the data plane.
     VpnSessionClosed { user_id: String, email: String, reason: String },
     /// A device's peer was installed in or removed from the data plane.
     VpnPeerChanged { device_id: String, user_id: String, address: String, installed: bool },

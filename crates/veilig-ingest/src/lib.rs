@@ -107,11 +107,19 @@ impl Ingest {
             ),
             status: "open".to_owned(),
             created_ms: now,
+            assignee: None,
         };
         if let Err(e) = self.store.alert_insert(&record).await {
             tracing::error!(error = %e, "could not store an alert");
         }
-        self.bus.publish(Event::MonitorAlert { rule: record.rule, severity: record.severity, source: record.source });
+        self.bus.publish(Event::MonitorAlert {
+            id: record.id,
+            rule: record.rule,
+            severity: record.severity,
+            source: record.source,
+            user: record.user,
+            summary: record.summary,
+        });
     }
 
     async fn store_alerts(&self, alerts: Vec<Alert>) {
@@ -129,11 +137,19 @@ impl Ingest {
                 summary: a.summary.clone(),
                 status: "open".to_owned(),
                 created_ms: self.clock.now_ms(),
+                assignee: None,
             };
             if let Err(e) = self.store.alert_insert(&record).await {
                 tracing::error!(error = %e, "could not store an alert");
             }
-            self.bus.publish(Event::MonitorAlert { rule: a.rule.to_owned(), severity: a.severity.to_owned(), source: a.source });
+            self.bus.publish(Event::MonitorAlert {
+                id: record.id,
+                rule: record.rule,
+                severity: record.severity,
+                source: record.source,
+                user: record.user,
+                summary: record.summary,
+            });
         }
     }
 }

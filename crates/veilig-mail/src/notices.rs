@@ -145,7 +145,7 @@ pub fn spawn(bus: &EventBus, store: Store, mailer: Mailer, organisation: String,
                     let org = organisation.clone();
                     (user_id, Box::new(move |l| factor_changed(l, &org, added, &kind)))
                 }
-                Event::MonitorAlert { rule, severity, source } => {
+                Event::MonitorAlert { rule, severity, source, .. } => {
                     // Everyone on duty: administrators and security officers.
                     let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
                     while alert_mails.front().is_some_and(|t| now - t > ALERT_MAIL_WINDOW_MS) {

@@ -10,11 +10,13 @@
 //! `pfirewall.log` and MikroTik, recognised per line; a built-in rule pack
 //! (fast and slow port scans, horizontal scans, SSH brute force, password spraying, success
 //! after failures, VPN port floods). The declarative YAML rules, the other vendor formats,
-//! alert storage, notifications and blocking are still to come.
+//! and GeoIP are still to come. `response.rs` decides which alerts become blocks (allow-list,
+//! escalation for repeat offenders) and writes the nftables text that enforces them.
 
 pub mod engine;
 pub mod event;
 pub mod parse;
+pub mod response;
 pub mod rules;
 pub mod syslog;
 

@@ -10,6 +10,7 @@ mod db;
 mod identity;
 mod migrate;
 mod monitor;
+mod response;
 mod settings;
 mod vpn;
 
@@ -17,7 +18,8 @@ pub use audit::{AuditFilter, AuditVerdict};
 pub use db::{Arg, Dialect, PoolStats, Row, Store, Tx};
 pub use identity::{FactorRecord, GroupRecord, SessionRecord, TokenRecord, UserColumn, UserRecord};
 pub use migrate::Applied;
-pub use monitor::AlertRecord;
+pub use monitor::{AlertFilter, AlertRecord, CommentRecord};
+pub use response::{AllowRecord, DecisionRecord, WebhookRecord};
 pub use vpn::{DeviceRecord, RuleRecord, VpnSessionRecord};
 
 /// Errors from storage. Messages never contain the database URL.

@@ -44,6 +44,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_vpn.sql"),
         postgres: include_str!("../migrations/postgres/0005_vpn.sql"),
     },
+    Migration {
+        version: 6,
+        name: "response",
+        sqlite: include_str!("../migrations/sqlite/0006_response.sql"),
+        postgres: include_str!("../migrations/postgres/0006_response.sql"),
+    },
 ];
 
 /// A migration that this call applied.

@@ -20,4 +20,16 @@ impl Store {
         .await?;
         Ok(self.setting(key).await?.unwrap_or_else(|| value.to_owned()))
     }
+
+    /// Sets a value, replacing any, with its audit record in the same transaction.
+    pub async fn setting_set(&self, key: &str, value: &str, now_ms: i64, entry: &veilig_audit::Entry) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "INSERT INTO settings (key, value, updated_ms) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = $2, updated_ms = $3",
+            &[key.into(), value.into(), Arg::Int(now_ms)],
+        )
+        .await?;
+        tx.audit(now_ms, entry).await?;
+        tx.commit().await
+    }
 }

@@ -160,6 +160,42 @@ impl Lab {
         panic!("the office web server did not start");
     }
 
+    /// Starts an HTTP receiver in `ns` on 127.0.0.1:`port` that answers every POST with 204
+    /// and appends the request path and body, as one JSON line, to the returned file (a
+    /// webhook receiver).
+    pub fn receiver(&mut self, ns: &str, port: u16) -> PathBuf {
+        let out = self.dir.join(format!("received-{port}.jsonl"));
+        let script = format!(
+            "import http.server, socketserver, json\n\
+             class S(socketserver.ThreadingTCPServer):\n    allow_reuse_address = True\n    daemon_threads = True\n\
+             class H(http.server.BaseHTTPRequestHandler):\n\
+             \x20   def do_POST(self):\n\
+             \x20       n = int(self.headers.get('Content-Length') or 0)\n\
+             \x20       body = self.rfile.read(n).decode('utf-8', 'replace')\n\
+             \x20       with open({out:?}, 'a') as f:\n\
+             \x20           f.write(json.dumps({{'path': self.path, 'body': body}}) + '\\n')\n\
+             \x20       self.send_response(204)\n\
+             \x20       self.end_headers()\n\
+             \x20   def log_message(self, *a):\n        pass\n\
+             S(('127.0.0.1', {port}), H).serve_forever()\n",
+            out = out.display().to_string()
+        );
+        let path = self.dir.join(format!("receiver-{port}.py"));
+        std::fs::write(&path, script).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&out, "").unwrap_or_else(|e| panic!("{e}"));
+        let p = path.display().to_string();
+        self.spawn(ns, &["python3", &p]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let probe = format!("http://127.0.0.1:{port}/ready");
+            if self.exec(ns, &["curl", "-s", "--max-time", "1", "-X", "POST", "-d", "{}", &probe]).status.success() {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the webhook receiver did not start");
+    }
+
     /// Whether `ns` can fetch `url` within `timeout` (the given port of the intranet server).
     /// Packets dropped by a firewall make this wait for the whole timeout.
     pub fn reaches(&self, ns: &str, url: &str, timeout: Duration) -> bool {

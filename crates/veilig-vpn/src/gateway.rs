@@ -57,6 +57,11 @@ pub async fn run(vpn: Vpn, mut plane: DataPlane, stop: impl Future<Output = ()>)
             ev = events.recv() => match ev {
                 Ok(Event::UserDisabled { user_id }) => gw.end(&user_id, "user_disabled").await,
                 Ok(Event::FactorsReset { user_id }) => gw.end(&user_id, "factors_reset").await,
+                Ok(Event::EndVpnAccess { address, reason }) => match vpn.end_for_alert(&address, &reason).await {
+                    Ok(Some(user_id)) => tracing::warn!(%user_id, %reason, "VPN session ended by a monitoring alert"),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "cannot end a VPN session for an alert"),
+                },
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             },

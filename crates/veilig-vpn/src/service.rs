@@ -380,6 +380,17 @@ impl Vpn {
         Ok(true)
     }
 
+    /// Ends the session of the person behind a monitoring alert: the owner of the device with
+    /// tunnel address `address` (not the user an alert names, who may be the target of an
+    /// attack rather than its author). Returns whose session ended, if one was open.
+    pub async fn end_for_alert(&self, address: &str, reason: &str) -> Result<Option<String>> {
+        let Some(user_id) = self.inner.store.vpn_devices_all().await?.into_iter().find(|d| d.address == address).map(|d| d.user_id) else {
+            return Ok(None);
+        };
+        tracing::info!(%address, %reason, "a monitoring alert ends a VPN session");
+        if self.end_session(None, &user_id, "monitoring_alert").await? { Ok(Some(user_id)) } else { Ok(None) }
+    }
+
     // ---- Access rules ----------------------------------------------------------------------
 
     pub async fn rules(&self) -> Result<Vec<RuleRecord>> {

@@ -33,6 +33,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub identity: veilig_identity::Identity,
     pub vpn: veilig_vpn::Vpn,
+    pub respond: veilig_respond::Responder,
 }
 
 impl AppState {
@@ -43,8 +44,9 @@ impl AppState {
         bus: EventBus,
         identity: veilig_identity::Identity,
         vpn: veilig_vpn::Vpn,
+        respond: veilig_respond::Responder,
     ) -> Self {
-        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()), identity, vpn }
+        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()), identity, vpn, respond }
     }
 }
 

@@ -198,7 +198,23 @@ pub async fn serve(config: Config) -> ExitCode {
             }
         }
     }
-    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity, vpn);
+    let responder = match crate::wiring::responder(&config, &store, clock.clone(), bus.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = responder.start().await {
+        eprintln!("veilig: response.nftables is on but blocks cannot be enforced on this host: {e}");
+        return ExitCode::from(2);
+    }
+    if responder.enforces_on_host() {
+        listening.push("blocks into nftables table inet veilig_block".to_owned());
+    }
+    responder.spawn();
+    responder.spawn_webhooks();
+    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity, vpn, responder);
     let app = veilig_web::router(state);
     bus.publish(Event::ServerStarted { version: veilig_core::VERSION.to_owned() });
 

@@ -65,6 +65,13 @@ pub fn vpn(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) ->
     Ok(veilig_vpn::Vpn::new(store.clone(), clock, bus, config.vpn.clone(), key))
 }
 
+/// Monitoring's response, with enforcement in nftables when `response.nftables` is on.
+pub fn responder(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) -> Result<veilig_respond::Responder, String> {
+    let key = secret_key(&config.data_dir)?;
+    let nft = config.response.nftables.then(veilig_respond::Nft::default);
+    Ok(veilig_respond::Responder::new(store.clone(), bus, clock, config.response.clone(), nft, SecretBox::new(&key), &config.public_url))
+}
+
 pub fn identity(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) -> Result<Identity, String> {
     let key = secret_key(&config.data_dir)?;
     let hasher = Hasher::production()?;

@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use veilig_store::AlertRecord;
+use veilig_store::{AlertFilter, AlertRecord, CommentRecord};
 
 use super::{PageCtx, format_ms, render};
 use crate::AppState;
@@ -17,9 +17,15 @@ use crate::error::{ApiError, ApiQuery};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/alerts", get(page))
+        .route("/alerts/{id}", get(detail_page))
         .route("/alerts/{id}/status", axum::routing::post(page_status))
+        .route("/alerts/{id}/assign", axum::routing::post(page_assign))
+        .route("/alerts/{id}/comments", axum::routing::post(page_comment))
         .route("/api/v1/alerts", get(api_list))
+        .route("/api/v1/alerts/{id}", get(api_get))
         .route("/api/v1/alerts/{id}/status", axum::routing::post(api_status))
+        .route("/api/v1/alerts/{id}/assign", axum::routing::post(api_assign))
+        .route("/api/v1/alerts/{id}/comments", axum::routing::post(api_comment))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,6 +41,8 @@ pub struct AlertView {
     pub count: i64,
     pub summary: String,
     pub status: String,
+    /// The e-mail address of the person handling it.
+    pub assignee: Option<String>,
 }
 
 impl From<AlertRecord> for AlertView {
@@ -50,6 +58,7 @@ impl From<AlertRecord> for AlertView {
             count: a.count,
             summary: a.summary,
             status: a.status,
+            assignee: a.assignee,
         }
     }
 }
@@ -59,6 +68,29 @@ impl From<AlertRecord> for AlertView {
 pub struct AlertQuery {
     /// At most this many (1–1000, default 100).
     pub limit: Option<u32>,
+    /// `open`, `acknowledged` or `closed`.
+    pub status: Option<String>,
+    /// `critical`, `high`, `medium` or `low`.
+    pub severity: Option<String>,
+    /// A rule name, such as `ssh_brute_force`.
+    pub rule: Option<String>,
+    /// An address or part of one.
+    pub source: Option<String>,
+    /// The e-mail address of the person handling it.
+    pub assignee: Option<String>,
+}
+
+impl AlertQuery {
+    fn filter(&self) -> AlertFilter {
+        let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty() && s.len() <= 200).map(str::to_owned);
+        AlertFilter {
+            status: some(&self.status),
+            severity: some(&self.severity),
+            rule: some(&self.rule),
+            source: some(&self.source),
+            assignee: some(&self.assignee),
+        }
+    }
 }
 
 /// The newest alerts of the monitoring engine.
@@ -68,8 +100,127 @@ pub async fn api_list(
     _s: Staff,
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
-    let alerts = state.store.alerts_recent(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let alerts = state.store.alerts_filtered(&q.filter(), q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     Ok(Json(alerts.into_iter().map(AlertView::from).collect()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentView {
+    pub author: String,
+    pub body: String,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertDetail {
+    pub alert: AlertView,
+    pub comments: Vec<CommentView>,
+    /// The blocks this alert led to.
+    pub decisions: Vec<super::blocks::DecisionView>,
+}
+
+async fn detail(state: &AppState, id: &str) -> Result<(AlertRecord, Vec<CommentRecord>, Vec<veilig_store::DecisionRecord>), ApiError> {
+    let alert = state.store.alert_get(id).await?.ok_or_else(|| ApiError::not_found("no such alert"))?;
+    let comments = state.store.alert_comments(id).await?;
+    let decisions = state.store.decisions_for_alert(id).await?;
+    Ok((alert, comments, decisions))
+}
+
+/// One alert with its comments and the blocks it led to.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", responses((status = 200, body = AlertDetail), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_get(
+    State(state): State<AppState>,
+    _s: Staff,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<AlertDetail>, ApiError> {
+    let (alert, comments, decisions) = detail(&state, &id).await?;
+    let now = state.clock.now_ms();
+    Ok(Json(AlertDetail {
+        alert: alert.into(),
+        comments: comments.into_iter().map(|c| CommentView { author: c.author, body: c.body, created_ms: c.created_ms }).collect(),
+        decisions: decisions.into_iter().map(|d| super::blocks::DecisionView::new(d, now)).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AssignRequest {
+    /// The e-mail address of an administrator or security officer; `null` or empty for nobody.
+    pub assignee: Option<String>,
+}
+
+async fn assign(state: &AppState, who: &crate::auth::Principal, ip: &str, id: &str, assignee: Option<&str>) -> Result<(), ApiError> {
+    let assignee = assignee.map(str::trim).filter(|a| !a.is_empty());
+    let assignee = match assignee {
+        None => None,
+        Some(email) => {
+            let user = state.store.user_by_email(&email.to_lowercase()).await?;
+            match user {
+                Some(u) if u.status == "active" && (u.role == "admin" || u.role == "security_officer") => Some(u.email),
+                _ => {
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid",
+                        "alerts can be assigned to active administrators and security officers only",
+                    ));
+                }
+            }
+        }
+    };
+    let entry =
+        veilig_audit::Entry::new(&who.user().email, "monitor.alert_assigned", id).ip(ip).details(serde_json::json!({"assignee": assignee}));
+    if state.store.alert_assign(id, assignee.as_deref(), state.clock.now_ms(), &entry).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("no such alert"))
+    }
+}
+
+/// Assigns an alert to someone on duty (audited).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/assign", request_body = AssignRequest, responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn api_assign(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    axum::Extension(ip): axum::Extension<crate::middleware::ClientIp>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::error::ApiJson(r): crate::error::ApiJson<AssignRequest>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    assign(&state, &who, &ip.0.to_string(), &id, r.assignee.as_deref()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CommentRequest {
+    /// 1 to 4,000 characters.
+    pub body: String,
+}
+
+async fn comment(state: &AppState, who: &crate::auth::Principal, ip: &str, id: &str, body: &str) -> Result<(), ApiError> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 4000 {
+        return Err(ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", "a comment is 1 to 4,000 characters"));
+    }
+    let c = CommentRecord {
+        id: veilig_core::random_id(),
+        alert_id: id.to_owned(),
+        author: who.user().email.clone(),
+        body: body.to_owned(),
+        created_ms: state.clock.now_ms(),
+    };
+    let entry = veilig_audit::Entry::new(&who.user().email, "monitor.alert_commented", id).ip(ip);
+    if state.store.alert_comment(&c, &entry).await? { Ok(()) } else { Err(ApiError::not_found("no such alert")) }
+}
+
+/// Adds a comment to an alert (audited).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/comments", request_body = CommentRequest, responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn api_comment(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    axum::Extension(ip): axum::Extension<crate::middleware::ClientIp>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::error::ApiJson(r): crate::error::ApiJson<CommentRequest>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    comment(&state, &who, &ip.0.to_string(), &id, &r.body).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -107,6 +258,12 @@ pub async fn api_status(
 #[derive(Deserialize)]
 struct StatusForm {
     status: String,
+    #[serde(default)]
+    back: String,
+}
+
+fn back_to(back: &str, id: &str) -> axum::response::Redirect {
+    if back == "detail" { axum::response::Redirect::to(&format!("/alerts/{id}")) } else { axum::response::Redirect::to("/alerts") }
 }
 
 async fn page_status(
@@ -117,7 +274,7 @@ async fn page_status(
     crate::auth::CsrfForm(f): crate::auth::CsrfForm<StatusForm>,
 ) -> Response {
     match set_status(&state, &who, &ip.0.to_string(), &id, &f.status).await {
-        Ok(()) => axum::response::Redirect::to("/alerts").into_response(),
+        Ok(()) => back_to(&f.back, &id).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -141,6 +298,8 @@ pub struct Hour {
 #[template(path = "alerts.html")]
 struct AlertsPage {
     ctx: PageCtx,
+    filter: AlertFilter,
+    rules: Vec<&'static str>,
     rows: Vec<AlertRow>,
     syslog: Vec<String>,
     hours: Vec<Hour>,
@@ -186,23 +345,20 @@ fn timeline(alerts: &[AlertRecord]) -> (Vec<Hour>, usize) {
     (hours, max)
 }
 
-async fn page(State(state): State<AppState>, _s: Staff, ctx: PageCtx) -> Response {
-    let alerts = match state.store.alerts_recent(200).await {
+async fn page(
+    State(state): State<AppState>,
+    _s: Staff,
+    ctx: PageCtx,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Response {
+    let filter =
+        AlertQuery { limit: None, status: q.status, severity: q.severity, rule: q.rule, source: q.source, assignee: q.assignee }.filter();
+    let alerts = match state.store.alerts_filtered(&filter, 200).await {
         Ok(a) => a,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let rows: Vec<AlertRow> = alerts
-        .into_iter()
-        .map(|a| AlertRow {
-            seen: format_ms(a.last_seen_ms),
-            badge: match a.severity.as_str() {
-                "critical" | "high" => "bad",
-                "medium" => "warn",
-                _ => "todo",
-            },
-            a,
-        })
-        .collect();
+    let rows: Vec<AlertRow> =
+        alerts.into_iter().map(|a| AlertRow { seen: format_ms(a.last_seen_ms), badge: badge(&a.severity), a }).collect();
     let mut syslog = Vec::new();
     if let Some(a) = state.config.syslog_udp {
         syslog.push(format!("UDP {a}"));
@@ -212,5 +368,108 @@ async fn page(State(state): State<AppState>, _s: Staff, ctx: PageCtx) -> Respons
     }
     let records: Vec<AlertRecord> = rows.iter().map(|r| r.a.clone()).collect();
     let (hours, max) = timeline(&records);
-    render(&AlertsPage { ctx, rows, syslog, hours, max })
+    let mut rules: Vec<&'static str> = veilig_monitor::rules::PACK.iter().map(|r| r.name).collect();
+    rules.push("vpn_device_probing");
+    render(&AlertsPage { ctx, filter, rules, rows, syslog, hours, max })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    status: Option<String>,
+    severity: Option<String>,
+    rule: Option<String>,
+    source: Option<String>,
+    assignee: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "alert.html")]
+struct AlertPage {
+    ctx: PageCtx,
+    a: AlertRecord,
+    first: String,
+    last: String,
+    badge: &'static str,
+    comments: Vec<(CommentRecord, String)>,
+    decisions: Vec<super::blocks::DecisionRow>,
+    staff: Vec<String>,
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    _s: Staff,
+    ctx: PageCtx,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let (a, comments, decisions) = match detail(&state, &id).await {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    let staff = match state.store.users_list().await {
+        Ok(u) => {
+            u.into_iter().filter(|u| u.status == "active" && (u.role == "admin" || u.role == "security_officer")).map(|u| u.email).collect()
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    render(&AlertPage {
+        first: format_ms(a.first_seen_ms),
+        last: format_ms(a.last_seen_ms),
+        badge: badge(&a.severity),
+        comments: comments
+            .into_iter()
+            .map(|c| {
+                let when = format_ms(c.created_ms);
+                (c, when)
+            })
+            .collect(),
+        decisions: decisions.into_iter().map(super::blocks::row).collect(),
+        staff,
+        ctx,
+        a,
+    })
+}
+
+fn badge(severity: &str) -> &'static str {
+    match severity {
+        "critical" | "high" => "bad",
+        "medium" => "warn",
+        _ => "todo",
+    }
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    assignee: String,
+}
+
+async fn page_assign(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    axum::Extension(ip): axum::Extension<crate::middleware::ClientIp>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::auth::CsrfForm(f): crate::auth::CsrfForm<AssignForm>,
+) -> Response {
+    match assign(&state, &who, &ip.0.to_string(), &id, Some(&f.assignee)).await {
+        Ok(()) => back_to("detail", &id).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CommentForm {
+    body: String,
+}
+
+async fn page_comment(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    axum::Extension(ip): axum::Extension<crate::middleware::ClientIp>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::auth::CsrfForm(f): crate::auth::CsrfForm<CommentForm>,
+) -> Response {
+    match comment(&state, &who, &ip.0.to_string(), &id, &f.body).await {
+        Ok(()) => back_to("detail", &id).into_response(),
+        Err(e) => e.into_response(),
+    }
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod alerts;
 mod audit;
+mod blocks;
 mod home;
 mod identity;
 mod identity_api;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(identity_api::routes())
         .merge(admin::routes())
         .merge(alerts::routes())
+        .merge(blocks::routes())
         .merge(vpn::routes())
 }
 
@@ -87,6 +89,17 @@ impl PageCtx {
     }
 
     /// The name of an alert status in the page's language.
+    /// How a block is enforced, in the page's language.
+    pub fn enforced(&self, enforced: &str) -> &'static str {
+        match enforced {
+            "applied" => self.t.t("blocks.enforced_applied"),
+            "off" => self.t.t("blocks.enforced_off"),
+            "removed" => self.t.t("blocks.enforced_removed"),
+            "pending" => self.t.t("blocks.enforced_pending"),
+            _ => self.t.t("blocks.enforced_failed"),
+        }
+    }
+
     pub fn alert_status(&self, status: &str) -> &'static str {
         match status {
             "acknowledged" => self.t.t("alerts.status_acknowledged"),

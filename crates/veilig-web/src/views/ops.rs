@@ -21,6 +21,10 @@ use crate::metrics::Gauges;
     ),
     paths(
         healthz, status, super::audit::api_list, super::audit::api_verify, super::alerts::api_list, super::alerts::api_status,
+        super::alerts::api_get, super::alerts::api_assign, super::alerts::api_comment,
+        super::blocks::api_decisions, super::blocks::api_block, super::blocks::api_unblock, super::blocks::api_allowlist,
+        super::blocks::api_allow, super::blocks::api_disallow, super::blocks::api_token, super::blocks::api_webhooks,
+        super::blocks::api_add_webhook, super::blocks::api_remove_webhook, super::blocks::api_test_webhook,
         api::setup, api::enroll, api::totp_begin, api::totp_confirm, api::login, api::login_totp, api::login_recovery, api::logout,
         api::me, api::my_sessions, api::token_create, api::users_list, api::user_create, api::user_get, api::user_delete,
         api::user_disable, api::user_enable, api::user_reset, api::user_resend, api::user_role,

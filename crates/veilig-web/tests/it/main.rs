@@ -4,6 +4,7 @@
 
 mod api;
 mod identity;
+mod monitor;
 mod pages;
 mod vpn;
 
@@ -79,7 +80,17 @@ impl TestApp {
                 config.vpn.clone(),
                 veilig_vpn::engine::KeyPair::generate(),
             );
-            let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, identity.clone(), vpn.clone());
+            let respond = veilig_respond::Responder::new(
+                store.clone(),
+                bus.clone(),
+                clock.clone(),
+                config.response.clone(),
+                None,
+                veilig_identity::crypto::SecretBox::new(&[7u8; 32]),
+                "http://veilig.test",
+            );
+            let state =
+                veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, identity.clone(), vpn.clone(), respond.clone());
             let app = veilig_web::router(state);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();

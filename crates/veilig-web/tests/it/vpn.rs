@@ -242,3 +242,27 @@ fn sessions_follow_the_group_limit_and_only_staff_end_others() {
         "{reasons:?}"
     );
 }
+
+/// A high alert from inside the tunnel (a device probing the network) ends its owner's VPN
+/// session — the owner of the device's tunnel address, not a user an alert merely names.
+#[test]
+fn a_monitoring_alert_about_a_device_ends_its_owners_session() {
+    let app = TestApp::start();
+    app.sign_in_admin();
+    app.vpn.set_running(true);
+    let (anna, _) = app.employee("anna@gemeente.nl", &[]);
+    let (bert, _) = app.employee("bert@gemeente.nl", &[]);
+    let device = anna.api("POST", "/api/v1/vpn/devices", Some(json!({"name": "Laptop"}))).json();
+    assert_eq!(bert.api("POST", "/api/v1/vpn/devices", Some(json!({"name": "Laptop"}))).status, 201);
+    assert_eq!(anna.api("POST", "/api/v1/vpn/sessions", None).status, 201);
+    assert_eq!(bert.api("POST", "/api/v1/vpn/sessions", None).status, 201);
+    let address = device["device"]["address"].as_str().unwrap().to_owned();
+
+    assert_eq!(app.rt.block_on(app.vpn.end_for_alert("203.0.113.7", "ssh_brute_force")).unwrap(), None, "not a device address");
+    let ended = app.rt.block_on(app.vpn.end_for_alert(&address, "vpn_device_probing")).unwrap();
+    assert!(ended.is_some());
+    assert_eq!(anna.api("GET", "/api/v1/vpn/sessions", None).json(), json!([]), "Anna's session ended");
+    assert_eq!(bert.api("GET", "/api/v1/vpn/sessions", None).json().as_array().unwrap().len(), 1, "Bert's did not");
+    let audit = app.rt.block_on(app.store.audit_list(&Default::default(), 200)).unwrap();
+    assert!(audit.iter().any(|r| r.action == "vpn.session_closed" && r.details.contains("monitoring_alert")));
+}

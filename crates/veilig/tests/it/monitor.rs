@@ -140,3 +140,154 @@ fn failed_portal_sign_ins_raise_alerts() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// The whole story of the issue: a firewall's syslog (UDP and TCP, IPv4 and IPv6) reaches a
+/// running Veilig in a network namespace; the attack becomes an alert in the API, the attacker's
+/// address lands in the nftables set and the attacking host can no longer reach the gateway
+/// (another host still can); the webhook receiver gets the alert, the blocklist URL lists the
+/// address, and unblocking lets the host back in.
+#[test]
+fn syslog_attack_is_alerted_blocked_in_nftables_and_sent_to_a_webhook() {
+    use veilig_testkit::netns::Lab;
+    let mut lab = Lab::new();
+    let base_db = crate::database();
+    let db = veilig_testkit::TestDatabase { url: lab.reachable_db(&base_db.url), ..base_db };
+    let hook_port = veilig_testkit::free_port();
+    let received = lab.receiver(&lab.gw.clone(), hook_port);
+    let server = veilig_testkit::ServerProcess::start_inside(
+        std::path::Path::new(crate::BIN),
+        &db,
+        &Lab::prefix(&lab.gw),
+        "10.99.0.2",
+        &["--behind-proxy", "10.99.0.1/32", "--syslog-udp", "10.99.0.2:{port2}", "--syslog-tcp", "10.99.0.2:{port2}"],
+        &[("VEILIG_RESPONSE_NFTABLES", "true"), ("VEILIG_RESPONSE_BLOCK_SECS", "3600")],
+    );
+    assert!(server.stdout().contains("blocks into nftables table inet veilig_block"), "{}", server.stdout());
+    let (agent, csrf) = crate::admin_agent(&server);
+    let api = |method: &str, path: &str, body: Option<serde_json::Value>| {
+        http::send(&agent, method, &server.url(path), &[("x-csrf-token", &csrf)], body.as_ref())
+    };
+    let hook = api(
+        "POST",
+        "/api/v1/webhooks",
+        Some(serde_json::json!({"kind": "json", "url": format!("http://127.0.0.1:{hook_port}/veilig"), "min_severity": "high"})),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.body);
+
+    // Both home hosts reach the portal on the gateway.
+    for ns in [&lab.home, &lab.home2] {
+        let out = lab.exec(ns, &["ip", "route", "add", "10.99.0.0/30", "via", if *ns == lab.home { "10.99.1.1" } else { "10.99.2.1" }]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let portal = server.url("/healthz");
+    assert!(lab.reaches(&lab.home, &portal, Duration::from_secs(3)) && lab.reaches(&lab.home2, &portal, Duration::from_secs(3)));
+
+    // The firewall reports SSH brute force from the home host (UDP) and a port scan from an
+    // IPv6 address (TCP, octet-counted).
+    let target = format!("10.99.0.2:{}", server.port2);
+    let udp = std::net::UdpSocket::bind("10.99.0.1:0").unwrap();
+    for i in 0..12u32 {
+        let line = format!("<38>Nov 27 07:00:{:02} fw sshd[77]: Failed password for root from 10.99.1.2 port {} ssh2", i * 3, 50000 + i);
+        udp.send_to(line.as_bytes(), &target).unwrap();
+    }
+    let mut tcp = std::net::TcpStream::connect(&target).unwrap();
+    for i in 0..40u32 {
+        let msg = format!(
+            "<4>1 2026-11-27T07:01:{:02}Z fw kernel - - - FW-DROP IN=eth0 OUT= SRC=2001:db8:66::1 DST=2001:db8:1::10 LEN=60 PROTO=TCP SPT=41000 DPT={} SYN",
+            i,
+            3000 + i
+        );
+        write!(tcp, "{} {}", msg.len(), msg).unwrap();
+    }
+    tcp.flush().unwrap();
+
+    // The alerts, through the API.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ssh_id = loop {
+        let alerts = api("GET", "/api/v1/alerts", None).json();
+        let find = |rule: &str, src: &str| {
+            alerts
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["rule"] == rule && a["source"] == src)
+                .map(|a| a["id"].as_str().unwrap().to_owned())
+        };
+        if let (Some(id), Some(_)) = (find("ssh_brute_force", "10.99.1.2"), find("port_scan_fast", "2001:db8:66::1")) {
+            break id;
+        }
+        assert!(Instant::now() < deadline, "alerts so far: {alerts}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+
+    // Both sources are blocked, in the nftables sets inside the gateway's namespace, and the
+    // block is confirmed ("applied").
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let decisions = loop {
+        let d = api("GET", "/api/v1/decisions", None).json();
+        let applied: Vec<String> = d
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["enforced"] == "applied")
+            .map(|d| d["network"].as_str().unwrap().to_owned())
+            .collect();
+        if applied.contains(&"10.99.1.2/32".to_owned()) && applied.contains(&"2001:db8:66::1/128".to_owned()) {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "decisions so far: {d}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let sets = lab.exec(&lab.gw, &["nft", "list", "table", "inet", "veilig_block"]);
+    let sets = String::from_utf8_lossy(&sets.stdout);
+    assert!(sets.contains("10.99.1.2 timeout 1h") && sets.contains("2001:db8:66::1 timeout 1h"), "{sets}");
+    let detail = api("GET", &format!("/api/v1/alerts/{ssh_id}"), None).json();
+    assert_eq!(detail["decisions"][0]["network"], "10.99.1.2/32", "the alert names its block");
+
+    // The block works: the attacking host no longer reaches the gateway; the other one does.
+    assert!(!lab.reaches(&lab.home, &portal, Duration::from_secs(2)), "the blocked host still reaches the portal");
+    assert!(lab.reaches(&lab.home2, &portal, Duration::from_secs(3)), "an innocent host is blocked too");
+
+    // The webhook receiver got the alerts; the blocklist URL lists both addresses.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = std::fs::read_to_string(&received).unwrap();
+        if text.contains("ssh_brute_force") && text.contains("/veilig") {
+            assert!(text.contains("10.99.1.2"), "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the webhook received: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = api("POST", "/api/v1/blocklist/token", None).json()["url"].as_str().unwrap().to_owned();
+    let feed = http::get(&http::agent(), &url);
+    assert_eq!(feed.body, "10.99.1.2\n2001:db8:66::1\n");
+
+    // What the security officer sees: the alert with its block, and the Blocks page.
+    assert_eq!(
+        api("POST", &format!("/api/v1/alerts/{ssh_id}/assign"), Some(serde_json::json!({"assignee": "beheer@gemeente.nl"}))).status,
+        204
+    );
+    let note = serde_json::json!({"body": "Blocked automatically; the host is a home router in the lab. Checking the firewall for more."});
+    assert_eq!(api("POST", &format!("/api/v1/alerts/{ssh_id}/comments"), Some(note)).status, 204);
+    let session = agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let b = veilig_testkit::Browser::start(1280, 900);
+    b.goto(&server.url("/login"));
+    b.add_cookie("veilig_session", &session);
+    b.goto(&server.url(&format!("/alerts/{ssh_id}?lang=en")));
+    b.wait_for_text("h1", "ssh_brute_force");
+    b.wait_for_text("main", "applied");
+    b.save_screenshot("alert-blocked-en.png");
+    b.goto(&server.url("/blocks?lang=nl"));
+    b.wait_for_text("h1", "Blokkades");
+    b.wait_for_text("table", "10.99.1.2/32");
+    b.save_screenshot("blocks-nl.png");
+
+    // Unblocking lets the host back in at once.
+    let id = decisions.as_array().unwrap().iter().find(|d| d["network"] == "10.99.1.2/32").unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(api("DELETE", &format!("/api/v1/decisions/{id}"), None).status, 204);
+    assert!(lab.reaches(&lab.home, &portal, Duration::from_secs(3)), "unblocked, the host reaches the portal again");
+    let audit = api("GET", "/api/v1/audit?action=monitor.", None).json();
+    let actions: Vec<&str> = audit["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"monitor.blocked") && actions.contains(&"monitor.unblocked"), "{actions:?}");
+}
