@@ -20,7 +20,7 @@ const FORMATS: [Format; 10] = [
 
 fuzz_target!(|input: (u8, &str)| {
     let (which, text) = input;
-    let mut engine = Engine::new(veilig_monitor::rules::PACK, Budget { max_sources: 64 });
+    let mut engine = Engine::new(veilig_monitor::rules::pack(), Budget { max_keys: 64 });
     let mut alerts = Vec::new();
     for line in text.lines() {
         if let Parsed::Event(e) = parse_line(line, FORMATS[usize::from(which) % FORMATS.len()], 2026) {

@@ -32,6 +32,8 @@ pub struct Overrides {
     pub language: Option<String>,
     pub syslog_udp: Option<String>,
     pub syslog_tcp: Option<String>,
+    pub syslog_tls: Option<String>,
+    pub log_files: Option<String>,
 }
 
 /// One setting Veilig knows: its key in `veilig.toml`, its environment variable and its flag.
@@ -159,6 +161,24 @@ pub const SETTINGS: &[Setting] = &[
         flag: "--syslog-tcp",
         doc: "address to receive syslog over TCP (default off)",
     },
+    Setting {
+        key: "monitor.syslog_tls",
+        env: "VEILIG_SYSLOG_TLS",
+        flag: "--syslog-tls",
+        doc: "address to receive syslog over TLS (RFC 5425, such as 0.0.0.0:6514), with server.tls_cert and tls_key (default off)",
+    },
+    Setting {
+        key: "monitor.rules",
+        env: "VEILIG_RULES",
+        flag: "",
+        doc: "a folder of YAML detection rules that add to, replace or switch off the shipped ones (default none)",
+    },
+    Setting {
+        key: "monitor.files",
+        env: "VEILIG_LOG_FILES",
+        flag: "--log-file",
+        doc: "log files to follow through rotation, comma-separated, such as /var/log/ufw.log (default none)",
+    },
     Setting { key: "vpn.enabled", env: "VEILIG_VPN_ENABLED", flag: "", doc: "run the WireGuard gateway: true or false (default false)" },
     Setting { key: "vpn.listen_port", env: "VEILIG_VPN_PORT", flag: "", doc: "UDP port of the WireGuard gateway (default 51820)" },
     Setting {
@@ -280,6 +300,11 @@ pub struct Config {
     /// Where the syslog listeners listen; `None` is off.
     pub syslog_udp: Option<SocketAddr>,
     pub syslog_tcp: Option<SocketAddr>,
+    pub syslog_tls: Option<SocketAddr>,
+    /// Log files followed through rotation and truncation, with a checkpoint.
+    pub log_files: Vec<PathBuf>,
+    /// A folder of the administrator's detection rules.
+    pub rules_dir: Option<PathBuf>,
     pub vpn: VpnConfig,
     pub response: ResponseConfig,
     /// The configuration file that was read, if any.
@@ -520,6 +545,27 @@ impl Config {
             |s: &str| s.trim().parse::<SocketAddr>().map_err(|_| format!("'{s}' is not an address with a port, such as 0.0.0.0:514"));
         let syslog_udp = layers.get("monitor.syslog_udp", syslog_addr);
         let syslog_tcp = layers.get("monitor.syslog_tcp", syslog_addr);
+        let syslog_tls = layers.get("monitor.syslog_tls", syslog_addr);
+        if syslog_tls.is_some() && tls.is_none() && layers.is_clean("server.tls_cert") {
+            layers
+                .problem("monitor.syslog_tls", "syslog over TLS uses the portal's certificate: set server.tls_cert and server.tls_key too");
+        }
+        let log_files = layers
+            .get("monitor.files", |s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        let path = PathBuf::from(p);
+                        if path.is_absolute() { Ok(path) } else { Err(format!("'{p}' is not an absolute path, such as /var/log/ufw.log")) }
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap_or_default();
+        let rules_dir = layers.get("monitor.rules", |s| {
+            let p = PathBuf::from(s.trim());
+            if p.is_dir() { Ok(p) } else { Err(format!("'{s}' is not a folder")) }
+        });
         let vpn = load_vpn(&mut layers, &public_url);
         let response = load_response(&mut layers);
         let smtp = match smtp_host {
@@ -562,6 +608,9 @@ impl Config {
             smtp,
             syslog_udp,
             syslog_tcp,
+            syslog_tls,
+            log_files,
+            rules_dir,
             vpn,
             response,
             file,
@@ -709,6 +758,8 @@ impl<'a> Layers<'a> {
             ("log.level", &o.log_level),
             ("monitor.syslog_udp", &o.syslog_udp),
             ("monitor.syslog_tcp", &o.syslog_tcp),
+            ("monitor.syslog_tls", &o.syslog_tls),
+            ("monitor.files", &o.log_files),
         ];
         let overrides = given.into_iter().filter_map(|(k, v)| v.as_deref().map(|v| (k, v))).collect();
         let mut problems = Vec::new();
@@ -886,6 +937,26 @@ mod tests {
         assert_eq!(c.listen.port(), 9100);
         assert_eq!(c.data_dir, PathBuf::from("/tmp/a"));
         assert_eq!(c.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn monitoring_inputs_and_response_are_checked() {
+        let file = "[monitor]\nsyslog_tls = \"127.0.0.1:6514\"\nfiles = [\"/var/log/ufw.log\", \"auth.log\"]\n[response]\nblock_severity = \"urgent\"\nblock_secs = 7200\nblock_max_secs = 3600\nallow = [\"192.0.2.0/24\", \"kantoor\"]\nnftables = \"ja\"\n";
+        let text = load(Overrides::default(), Some(file)).unwrap_err().to_string();
+        for needle in [
+            "monitor.syslog_tls",
+            "'auth.log' is not an absolute path",
+            "response.block_severity",
+            "response.block_max_secs",
+            "'kantoor'",
+            "response.nftables",
+        ] {
+            assert!(text.contains(needle), "{needle} in {text}");
+        }
+        let ok = "[monitor]\nfiles = [\"/var/log/ufw.log\"]\n[response]\nblock_severity = \"off\"\nallow = [\"192.0.2.0/24\"]\nnftables = true\n";
+        let c = load(Overrides::default(), Some(ok)).unwrap();
+        assert_eq!(c.log_files, [PathBuf::from("/var/log/ufw.log")]);
+        assert_eq!((c.response.block_severity, c.response.nftables, c.response.allow.len()), (None, true, 1));
     }
 
     #[test]

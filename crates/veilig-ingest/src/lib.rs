@@ -1,9 +1,12 @@
-//! Ingestion: syslog over UDP and TCP (RFC 3164 and RFC 5424 messages; newline or
-//! octet-counted framing per RFC 6587) into the monitoring engine, live. Alerts are stored
-//! and announced on the event bus.
+//! Ingestion: syslog over UDP, TCP and TLS (RFC 3164 and RFC 5424 messages; newline or
+//! octet-counted framing per RFC 6587 and RFC 5425) and log files followed through rotation
+//! (`files.rs`) into the monitoring engine, live. Alerts are stored and announced on the
+//! event bus.
 //!
 //! Bounded everywhere: a frame is at most 64 KiB (longer ones are counted and skipped), a TCP
 //! connection's buffer never grows past that, and the engine keeps its own source budget.
+
+pub mod files;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,8 +42,15 @@ pub struct Ingest {
 }
 
 impl Ingest {
+    /// With the shipped rule pack.
     pub fn new(store: Store, bus: EventBus, clock: SharedClock) -> Arc<Ingest> {
-        Arc::new(Ingest { engine: Mutex::new(Engine::default()), store, bus, clock, counters: Counters::default() })
+        Self::with_rules(store, bus, clock, veilig_monitor::rules::pack())
+    }
+
+    /// With the given rules (the pack with an administrator's folder laid over it).
+    pub fn with_rules(store: Store, bus: EventBus, clock: SharedClock, rules: Vec<veilig_monitor::rules::Rule>) -> Arc<Ingest> {
+        let engine = Engine::new(rules, veilig_monitor::engine::Budget::default());
+        Arc::new(Ingest { engine: Mutex::new(engine), store, bus, clock, counters: Counters::default() })
     }
 
     /// Parses one message and feeds the engine; stores and announces the alerts it completes.
@@ -127,8 +137,8 @@ impl Ingest {
             self.counters.alerts.fetch_add(1, Ordering::Relaxed);
             let record = AlertRecord {
                 id: veilig_core::random_id(),
-                rule: a.rule.to_owned(),
-                severity: a.severity.to_owned(),
+                rule: a.rule.clone(),
+                severity: a.severity.clone(),
                 source: a.source.clone(),
                 user: a.user.clone(),
                 first_seen_ms: a.first_seen_ms,
@@ -212,6 +222,46 @@ pub async fn spawn_tcp(addr: SocketAddr, ingest: Arc<Ingest>) -> std::io::Result
             tokio::spawn(async move {
                 if let Err(e) = read_frames(BufReader::new(stream), &ingest).await {
                     tracing::debug!(error = %e, "syslog TCP connection ended");
+                }
+            });
+        }
+    });
+    Ok(local)
+}
+
+/// How long a TLS client may take to finish its handshake.
+const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Listens for syslog over TLS (RFC 5425: octet-counted frames; newline framing is taken
+/// too); returns the bound address.
+pub async fn spawn_tls(addr: SocketAddr, acceptor: tokio_rustls::TlsAcceptor, ingest: Arc<Ingest>) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move {
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "syslog TLS accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let (ingest, acceptor) = (ingest.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let tls = match tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::info!(%peer, error = %e, "syslog TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::info!(%peer, "syslog TLS handshake timed out");
+                        return;
+                    }
+                };
+                if let Err(e) = read_frames(BufReader::new(tls), &ingest).await {
+                    tracing::debug!(error = %e, "syslog TLS connection ended");
                 }
             });
         }

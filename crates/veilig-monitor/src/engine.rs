@@ -1,16 +1,16 @@
-//! The detection engine: runs every rule of the pack over a stream of events in event time.
-//! Per-source state expires when its window has passed in event time (not wall time), so a
-//! replay of a week of logs and the live stream give the same alerts, and memory stays bounded
-//! by the number of sources active within a window.
+//! The detection engine: runs the rules (`rules.rs`, from YAML) over a stream of events in
+//! event time. Each rule keeps its own state per key (the values of its `group_by` fields,
+//! hashed); state expires when the rule's window has passed in event time (not wall time), so a
+//! replay of a week of logs and the live stream give the same alerts, and memory stays bounded:
+//! at most [`Budget::max_keys`] keys per rule, the idlest dropped first.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::event::{Event, Kind};
-use crate::rules::{Filter, Measure, PACK, Rule};
+use crate::event::Event;
+use crate::rules::{Logic, Rule};
 
 /// A fast non-cryptographic hasher for IP addresses (FxHash's multiply-rotate). Keys come from
 /// the network, so a bucket flood is conceivable; the memory budget bounds what it can cost.
@@ -37,13 +37,31 @@ impl Hasher for Fx {
     }
 }
 
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+/// Keys are already hashes: pass them through.
+#[derive(Default)]
+pub struct Pass(u64);
+
+impl Hasher for Pass {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<Pass>>;
 
 /// An alert, as `veilig monitor replay --json` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
-    pub rule: &'static str,
-    pub severity: &'static str,
+    pub rule: String,
+    pub severity: String,
     pub source: String,
     pub user: Option<String>,
     /// RFC 3339.
@@ -58,41 +76,48 @@ pub struct Alert {
     pub summary: String,
 }
 
-/// One rule's state for one source. Nothing is allocated until the rule first matches.
+/// One rule's state for one key. Nothing is allocated until the rule first matches.
 #[derive(Default)]
 struct Slot {
-    /// Time stamps of counted events (for `Count`), oldest first, at most `threshold`.
+    /// Time stamps of counted events (`Count`, `Sequence`), oldest first, at most `threshold`.
     times: VecDeque<i64>,
     /// Distinct values and when each was last seen; thresholds are small, so a vector scanned
     /// linearly beats a hash map.
     values: Vec<(u64, i64)>,
-    /// No new alert for this source before this time.
-    quiet_until: i64,
-}
-
-struct Source {
+    /// A leaky bucket's level in thousandths of an event, and when it last leaked.
+    level: i64,
+    leaked_at: i64,
+    filled_at: i64,
     last_ts: i64,
-    slots: Box<[Slot]>,
+    /// No new alert for this key before this time.
+    quiet_until: i64,
 }
 
 /// Limits that keep memory bounded whatever the input.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
-    /// Sources tracked at once; past it, sources idle longest are dropped first.
-    pub max_sources: usize,
+    /// Keys (sources, users, ...) tracked at once per rule; past it, the idlest are dropped.
+    pub max_keys: usize,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { max_sources: 500_000 }
+        Budget { max_keys: 500_000 }
     }
+}
+
+/// Values a `first_seen` rule remembers per key.
+const FIRST_SEEN_VALUES: usize = 256;
+
+struct State {
+    keys: KeyMap<Slot>,
+    /// The first event this rule saw (for `learn`).
+    started: Option<i64>,
 }
 
 pub struct Engine {
     rules: Vec<Rule>,
-    sources: FxMap<IpAddr, Source>,
-    /// The longest window of any rule: state older than this is never needed.
-    horizon_ms: i64,
+    states: Vec<State>,
     budget: Budget,
     now: i64,
     seen: u64,
@@ -100,12 +125,14 @@ pub struct Engine {
 
 impl Default for Engine {
     fn default() -> Self {
-        Engine::new(PACK, Budget::default())
+        Engine::new(crate::rules::pack(), Budget::default())
     }
 }
 
 fn window_text(ms: i64) -> String {
-    if ms % 3_600_000 == 0 {
+    if ms % 86_400_000 == 0 {
+        format!("{} d", ms / 86_400_000)
+    } else if ms % 3_600_000 == 0 {
         format!("{} h", ms / 3_600_000)
     } else if ms % 60_000 == 0 {
         format!("{} min", ms / 60_000)
@@ -121,83 +148,85 @@ fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn value_of(measure: Measure, e: &Event<'_>) -> Option<u64> {
-    match measure {
-        Measure::Count => None,
-        Measure::DistinctPorts => e.dst_port.map(u64::from),
-        Measure::DistinctHosts => e.dst.map(|ip| {
-            let mut h = Fx::default();
-            match ip {
-                IpAddr::V4(v4) => h.write(&v4.octets()),
-                IpAddr::V6(v6) => h.write(&v6.octets()),
-            }
-            h.finish()
-        }),
-        Measure::DistinctUsers => (!e.user.is_empty()).then(|| {
-            let mut h = Fx::default();
-            h.write(e.user.as_bytes());
-            h.finish()
-        }),
+/// The key of an event for a rule: its `group_by` fields hashed together; `None` when the
+/// event lacks one of them.
+fn key_of(rule: &Rule, e: &Event<'_>) -> Option<u64> {
+    let mut key = 0x9e37_79b9_7f4a_7c15u64;
+    for f in &rule.group_by {
+        key = (key.rotate_left(17) ^ f.hash(e)?).wrapping_mul(0x2545_f491_4f6c_dd1d);
     }
+    Some(key)
 }
 
 impl Engine {
-    pub fn new(rules: &[Rule], budget: Budget) -> Engine {
-        let horizon_ms = rules.iter().map(|r| r.window_ms).max().unwrap_or(0);
-        Engine { rules: rules.to_vec(), sources: FxMap::default(), horizon_ms, budget, now: i64::MIN, seen: 0 }
+    pub fn new(rules: Vec<Rule>, budget: Budget) -> Engine {
+        let states = rules.iter().map(|_| State { keys: KeyMap::default(), started: None }).collect();
+        Engine { rules, states, budget, now: i64::MIN, seen: 0 }
     }
 
-    /// Sources currently tracked (for memory reporting and tests).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Keys currently tracked over all rules (for memory reporting and tests).
     pub fn tracked(&self) -> usize {
-        self.sources.len()
+        self.states.iter().map(|s| s.keys.len()).sum()
     }
 
     /// Feeds one event; returns the alerts it completes.
     pub fn push(&mut self, e: &Event<'_>, out: &mut Vec<Alert>) {
         let Some(src) = e.src else { return };
-        if !self.rules.iter().any(|r| r.filter.matches(e.kind, e.action, e.dst_port, e.source)) {
+        if !self.rules.iter().any(|r| r.wants(e)) {
             return;
         }
         self.now = self.now.max(e.ts_ms);
         self.seen += 1;
-        if self.seen.is_multiple_of(65_536) || self.sources.len() >= self.budget.max_sources {
+        if self.seen.is_multiple_of(65_536) {
             self.sweep();
-            if self.sources.len() >= self.budget.max_sources && !self.sources.contains_key(&src) {
-                return;
-            }
         }
-        let n = self.rules.len();
-        let source =
-            self.sources.entry(src).or_insert_with(|| Source { last_ts: e.ts_ms, slots: (0..n).map(|_| Slot::default()).collect() });
-        source.last_ts = source.last_ts.max(e.ts_ms);
-        for (rule, k) in self.rules.iter().zip(source.slots.iter_mut()) {
-            if !rule.filter.matches(e.kind, e.action, e.dst_port, e.source) {
+        let budget = self.budget.max_keys;
+        let now = self.now;
+        for (rule, state) in self.rules.iter().zip(self.states.iter_mut()) {
+            if !rule.wants(e) {
                 continue;
             }
+            let Some(key) = key_of(rule, e) else { continue };
+            if state.keys.len() >= budget && !state.keys.contains_key(&key) {
+                sweep_state(rule, state, now, budget);
+                if state.keys.len() >= budget {
+                    continue;
+                }
+            }
+            let started = *state.started.get_or_insert(e.ts_ms);
+            let k = state.keys.entry(key).or_default();
+            k.last_ts = k.last_ts.max(e.ts_ms);
             let horizon = e.ts_ms - rule.window_ms;
-            let (count, first) = match (rule.filter, rule.measure) {
-                (Filter::SuccessAfterFailures, _) => {
+            let (count, first) = match &rule.logic {
+                Logic::Sequence { then } => {
                     while k.times.front().is_some_and(|&t| t < horizon) {
                         k.times.pop_front();
                     }
-                    if e.kind == Kind::AuthFailure {
+                    if rule.when.matches(e) {
                         k.times.push_back(e.ts_ms);
                         if k.times.len() > rule.threshold {
                             k.times.pop_front();
                         }
                         continue;
                     }
+                    if !then.matches(e) {
+                        continue;
+                    }
                     (k.times.len(), k.times.front().copied().unwrap_or(e.ts_ms))
                 }
-                (_, Measure::Count) => {
+                Logic::Count => {
                     k.times.push_back(e.ts_ms);
                     while k.times.front().is_some_and(|&t| t < horizon) || k.times.len() > rule.threshold {
                         k.times.pop_front();
                     }
                     (k.times.len(), k.times.front().copied().unwrap_or(e.ts_ms))
                 }
-                (_, measure) => {
-                    let Some(v) = value_of(measure, e) else { continue };
+                Logic::Distinct(field) => {
+                    let Some(v) = field.hash(e) else { continue };
                     match k.values.iter_mut().find(|(x, _)| *x == v) {
                         Some(slot) => slot.1 = slot.1.max(e.ts_ms),
                         None => k.values.push((v, e.ts_ms)),
@@ -208,18 +237,63 @@ impl Engine {
                     let first = k.values.iter().map(|(_, t)| *t).min().unwrap_or(e.ts_ms);
                     (k.values.len(), first)
                 }
+                Logic::Leaky { leak_ms } => {
+                    let elapsed = (e.ts_ms - k.leaked_at).max(0);
+                    k.level = (k.level - elapsed.saturating_mul(1000) / leak_ms.max(&1)).max(0);
+                    k.leaked_at = e.ts_ms;
+                    if k.level == 0 {
+                        k.filled_at = e.ts_ms;
+                    }
+                    k.level += 1000;
+                    (usize::try_from((k.level + 999) / 1000).unwrap_or(usize::MAX), k.filled_at)
+                }
+                Logic::FirstSeen { value, learn_ms } => {
+                    let Some(v) = value.hash(e) else { continue };
+                    k.values.retain(|(_, t)| *t >= horizon);
+                    let had_history = !k.values.is_empty();
+                    match k.values.iter_mut().find(|(x, _)| *x == v) {
+                        Some(slot) => {
+                            slot.1 = slot.1.max(e.ts_ms);
+                            continue;
+                        }
+                        None => {
+                            if k.values.len() >= FIRST_SEEN_VALUES
+                                && let Some(oldest) = k.values.iter().enumerate().min_by_key(|(_, (_, t))| *t).map(|(i, _)| i)
+                            {
+                                k.values.swap_remove(oldest);
+                            }
+                            k.values.push((v, e.ts_ms));
+                        }
+                    }
+                    if !had_history || e.ts_ms < started.saturating_add(*learn_ms) {
+                        continue;
+                    }
+                    (1, e.ts_ms)
+                }
             };
             if count >= rule.threshold && e.ts_ms >= k.quiet_until {
-                k.quiet_until = e.ts_ms + rule.window_ms;
+                let first_seen_rule = matches!(rule.logic, Logic::FirstSeen { .. });
+                if !first_seen_rule {
+                    k.quiet_until = e.ts_ms + rule.window_ms;
+                    // Start counting afresh for the next window.
+                    k.times.clear();
+                    k.values.clear();
+                    k.level = 0;
+                }
                 let source = src.to_string();
                 let summary = rule
                     .summary
                     .replace("{count}", &count.to_string())
                     .replace("{source}", &source)
+                    .replace("{src}", &source)
+                    .replace("{user}", e.user)
+                    .replace("{program}", e.source)
+                    .replace("{dst}", &e.dst.map(|d| d.to_string()).unwrap_or_default())
+                    .replace("{dst_port}", &e.dst_port.map(|p| p.to_string()).unwrap_or_default())
                     .replace("{window}", &window_text(rule.window_ms));
                 out.push(Alert {
-                    rule: rule.name,
-                    severity: rule.severity,
+                    rule: rule.name.clone(),
+                    severity: rule.severity.clone(),
                     source,
                     user: (!e.user.is_empty()).then(|| e.user.to_owned()),
                     first_seen: rfc3339(first),
@@ -229,33 +303,35 @@ impl Engine {
                     count,
                     summary,
                 });
-                // Start counting afresh for the next window.
-                k.times.clear();
-                k.values.clear();
             }
         }
     }
 
-    /// Drops sources whose longest window has passed in event time and that no rule keeps
-    /// quiet; when still over budget, drops the ones idle longest.
+    /// Drops keys whose rule's window has passed in event time and that no alert keeps quiet.
     fn sweep(&mut self) {
-        let now = self.now;
-        let horizon = self.horizon_ms;
-        self.sources.retain(|_, s| now - s.last_ts <= horizon || s.slots.iter().any(|k| k.quiet_until > now));
-        if self.sources.len() >= self.budget.max_sources {
-            let mut ages: Vec<i64> = self.sources.values().map(|s| s.last_ts).collect();
-            let cut = ages.len() / 2;
-            ages.select_nth_unstable(cut);
-            let median = ages[cut];
-            self.sources.retain(|_, s| s.last_ts > median);
+        let (now, budget) = (self.now, self.budget.max_keys);
+        for (rule, state) in self.rules.iter().zip(self.states.iter_mut()) {
+            sweep_state(rule, state, now, budget);
         }
+    }
+}
+
+fn sweep_state(rule: &Rule, state: &mut State, now: i64, budget: usize) {
+    let window = rule.window_ms;
+    state.keys.retain(|_, s| now - s.last_ts <= window || s.quiet_until > now);
+    if state.keys.len() >= budget {
+        let mut ages: Vec<i64> = state.keys.values().map(|s| s.last_ts).collect();
+        let cut = ages.len() / 2;
+        ages.select_nth_unstable(cut);
+        let median = ages[cut];
+        state.keys.retain(|_, s| s.last_ts > median);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Action;
+    use crate::event::{Action, Kind};
 
     fn packet(ts_s: i64, src: &str, dst: &str, port: u16) -> Event<'static> {
         let mut e = Event::new(ts_s * 1000, Kind::Packet, "kernel");
@@ -342,13 +418,66 @@ mod tests {
 
     #[test]
     fn memory_stays_within_the_budget() {
-        let mut engine = Engine::new(PACK, Budget { max_sources: 1000 });
+        let mut engine = Engine::new(crate::rules::pack(), Budget { max_keys: 1000 });
         let mut out = Vec::new();
         for i in 0..50_000u32 {
             let src = format!("198.18.{}.{}", (i >> 8) & 255, i & 255);
             engine.push(&packet(i64::from(i), &src, "198.51.100.1", 22), &mut out);
         }
-        assert!(engine.tracked() <= 1000, "{}", engine.tracked());
+        assert!(engine.tracked() <= 1000 * engine.rules().len(), "{}", engine.tracked());
         assert!(out.is_empty());
+    }
+
+    fn with(rules: &str, events: &[Event<'static>]) -> Vec<String> {
+        let (_, rule) = crate::rules::parse_rule("t.yaml", rules).unwrap();
+        let mut engine = Engine::new(vec![rule.unwrap()], Budget::default());
+        let mut out = Vec::new();
+        for e in events {
+            engine.push(e, &mut out);
+        }
+        out.iter().map(|a| format!("{} {} {} {}", a.last_seen, a.source, a.count, a.summary)).collect()
+    }
+
+    #[test]
+    fn a_leaky_bucket_ignores_a_trickle_and_catches_a_burst() {
+        let rule = "name: flood\nseverity: medium\ntype: leaky\nmatch: {kind: packet, dst_port: 51820}\nleak: 6s\nwindow: 10m\nthreshold: 100\nsummary: \"{count} from {src}\"\n";
+        // One packet every 7 s for 84 minutes (720 packets): it leaks faster than it fills.
+        let trickle: Vec<_> = (0..720).map(|i| packet(i * 7, "198.51.100.1", "192.0.2.1", 51820)).collect();
+        assert_eq!(with(rule, &trickle), Vec::<String>::new());
+        // 150 packets in 15 s fill it.
+        let burst: Vec<_> = (0..150).map(|i| packet(i / 10, "198.51.100.2", "192.0.2.1", 51820)).collect();
+        expect_test::expect![[r#"["1970-01-01T00:00:10Z 198.51.100.2 100 100 from 198.51.100.2"]"#]]
+            .assert_eq(&format!("{:?}", with(rule, &burst)));
+    }
+
+    #[test]
+    fn first_seen_networks_per_user_after_learning() {
+        let rule = "name: new_net\nseverity: medium\ntype: first_seen\nmatch: {kind: auth_success}\ngroup_by: [user]\nvalue: src_net\nlearn: 1h\nwindow: 30d\nthreshold: 1\nsummary: \"{user} from {src}\"\n";
+        let day = 86_400;
+        let events = vec![
+            auth(0, "192.0.2.10", "anna", true),               // learning
+            auth(600, "198.51.100.10", "anna", true),          // learning: a second network, no alert
+            auth(day, "192.0.2.77", "anna", true),             // same /24 as before
+            auth(day + 60, "203.0.113.5", "anna", true),       // new network: alert
+            auth(day + 120, "203.0.113.6", "anna", true),      // that /24 is known now
+            auth(day + 180, "203.0.113.9", "bert", true),      // bert's first ever: no history, no alert
+            auth(day + 240, "2001:db8:1::1", "bert", true),    // bert's second network: alert (IPv6)
+            auth(day + 300, "2001:db8:1:ff::2", "bert", true), // same /48
+        ];
+        expect_test::expect![[r#"["1970-01-02T00:01:00Z 203.0.113.5 1 anna from 203.0.113.5", "1970-01-02T00:04:00Z 2001:db8:1::1 1 bert from 2001:db8:1::1"]"#]]
+            .assert_eq(&format!("{:?}", with(rule, &events)));
+    }
+
+    #[test]
+    fn time_of_day_and_allow_lists_in_rules() {
+        let rule = "name: night_root\nseverity: high\nmatch: {kind: auth_success, user: root, src_not_in: [10.0.0.0/8], time: {outside: \"07:00-19:00\"}}\ngroup_by: [user, src]\nwindow: 1h\nthreshold: 1\nsummary: \"{user} at night from {src}\"\n";
+        let events = vec![
+            auth(12 * 3600, "192.0.2.1", "root", true),       // noon: fine
+            auth(23 * 3600, "10.1.2.3", "root", true),        // night, but from the allow-listed network
+            auth(23 * 3600 + 60, "192.0.2.1", "admin", true), // another user
+            auth(23 * 3600 + 120, "192.0.2.1", "root", true), // this one
+        ];
+        expect_test::expect![[r#"["1970-01-01T23:02:00Z 192.0.2.1 1 root at night from 192.0.2.1"]"#]]
+            .assert_eq(&format!("{:?}", with(rule, &events)));
     }
 }

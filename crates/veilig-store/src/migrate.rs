@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_response.sql"),
         postgres: include_str!("../migrations/postgres/0006_response.sql"),
     },
+    Migration {
+        version: 7,
+        name: "ingest",
+        sqlite: include_str!("../migrations/sqlite/0007_ingest.sql"),
+        postgres: include_str!("../migrations/postgres/0007_ingest.sql"),
+    },
 ];
 
 /// A migration that this call applied.

@@ -180,4 +180,23 @@ impl Store {
         .map(alert)
         .collect()
     }
+
+    /// Where a followed log file was left: (inode, offset).
+    pub async fn ingest_checkpoint(&self, path: &str) -> Result<Option<(u64, u64)>> {
+        let Some(r) = self.fetch_optional("SELECT inode, byte_offset FROM ingest_files WHERE path = $1", &[path.into()]).await? else {
+            return Ok(None);
+        };
+        let inode = r.text(0)?.parse::<u64>().unwrap_or(0);
+        Ok(Some((inode, u64::try_from(r.int(1)?).unwrap_or(0))))
+    }
+
+    pub async fn ingest_checkpoint_set(&self, path: &str, inode: u64, offset: u64, now_ms: i64) -> Result<()> {
+        self.execute(
+            "INSERT INTO ingest_files (path, inode, byte_offset, updated_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (path) DO UPDATE SET inode = $2, byte_offset = $3, updated_ms = $4",
+            &[path.into(), inode.to_string().into(), Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)), Arg::Int(now_ms)],
+        )
+        .await
+        .map(|_| ())
+    }
 }

@@ -80,6 +80,19 @@ pub struct ExposureArgs {
 pub enum MonitorCommand {
     /// Run the detection engine over log files in event time and print the alerts.
     Replay(ReplayArgs),
+    /// Check rule files and list the rules in force (the shipped pack with a folder's rules
+    /// laid over it); exit 2 naming every mistake.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RulesArgs {
+    /// A folder of YAML rules that add to, replace or switch off shipped ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// One JSON object per rule instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -93,6 +106,9 @@ pub struct ReplayArgs {
     /// The year of time stamps that have none (classic syslog); default this year.
     #[arg(long)]
     pub year: Option<i32>,
+    /// A folder of YAML rules that add to, replace or switch off shipped ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// One JSON object per alert instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -191,6 +207,12 @@ pub struct ServeArgs {
     /// Receive syslog over TCP at this address.
     #[arg(long, env = "VEILIG_SYSLOG_TCP", value_name = "ADDR")]
     pub syslog_tcp: Option<String>,
+    /// Receive syslog over TLS (RFC 5425) at this address, with the portal's certificate.
+    #[arg(long, env = "VEILIG_SYSLOG_TLS", value_name = "ADDR")]
+    pub syslog_tls: Option<String>,
+    /// Follow these log files through rotation (comma-separated absolute paths).
+    #[arg(long = "log-file", env = "VEILIG_LOG_FILES", value_name = "PATHS")]
+    pub log_files: Option<String>,
 }
 
 impl StoreArgs {
@@ -217,6 +239,8 @@ impl ServeArgs {
             language: self.language.clone(),
             syslog_udp: self.syslog_udp.clone(),
             syslog_tcp: self.syslog_tcp.clone(),
+            syslog_tls: self.syslog_tls.clone(),
+            log_files: self.log_files.clone(),
             ..self.store.overrides()
         }
     }
@@ -271,6 +295,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Users { command } => users(command).await,
         Command::Monitor { command: MonitorCommand::Replay(args) } => crate::replay::run(&args),
+        Command::Monitor { command: MonitorCommand::Rules(args) } => crate::replay::rules(&args),
         Command::Vpn { command: VpnCommand::Exposure(args) } => crate::exposure::run(&args).await,
         Command::Audit { command } => {
             let args = match &command {

@@ -5,12 +5,67 @@ use std::process::ExitCode;
 
 use veilig_monitor::{Engine, Format, Parsed, parse_line};
 
-use crate::cli::ReplayArgs;
+use crate::cli::{ReplayArgs, RulesArgs};
 use crate::progress::Progress;
 
 /// Lines longer than this are counted as unparsed and skipped, so one huge line cannot take
 /// the memory.
 const MAX_LINE: usize = 64 * 1024;
+
+/// The shipped rules with the YAML files of `dir` (`*.yaml`, `*.yml`, in name order) laid over
+/// them; every mistake in every file is named.
+pub fn load_rules(dir: Option<&std::path::Path>) -> Result<Vec<veilig_monitor::rules::Rule>, String> {
+    let Some(dir) = dir else { return Ok(veilig_monitor::rules::pack()) };
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("veilig: cannot read the rules folder {}: {e}", dir.display()))?;
+    let mut paths: Vec<std::path::PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml")).collect();
+    paths.sort();
+    let mut files = Vec::new();
+    for p in paths {
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("veilig: cannot read {}: {e}", p.display()))?;
+        files.push((p.display().to_string(), text));
+    }
+    veilig_monitor::rules::with_overrides(&files).map_err(|errors| {
+        let mut text = format!("veilig: {} problem(s) in the rules:", errors.len());
+        for e in errors {
+            text.push_str(&format!("\n  - {e}"));
+        }
+        text
+    })
+}
+
+/// `veilig monitor rules`: the rules in force, or every mistake in the files.
+pub fn rules(args: &RulesArgs) -> ExitCode {
+    let rules = match load_rules(args.rules.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for r in &rules {
+        let kind = match &r.logic {
+            veilig_monitor::rules::Logic::Count => "count".to_owned(),
+            veilig_monitor::rules::Logic::Distinct(f) => format!("distinct {f:?}").to_lowercase(),
+            veilig_monitor::rules::Logic::Leaky { .. } => "leaky".to_owned(),
+            veilig_monitor::rules::Logic::Sequence { .. } => "sequence".to_owned(),
+            veilig_monitor::rules::Logic::FirstSeen { .. } => "first_seen".to_owned(),
+        };
+        let line = if args.json {
+            serde_json::json!({"name": r.name, "severity": r.severity, "type": kind, "window_secs": r.window_ms / 1000,
+                "threshold": r.threshold, "description": r.description})
+            .to_string()
+        } else {
+            format!("{:<28} {:<9} {:<18} {:>7}s {:>6}  {}", r.name, r.severity, kind, r.window_ms / 1000, r.threshold, r.description)
+        };
+        if writeln!(out, "{line}").is_err() {
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}
 
 pub fn run(args: &ReplayArgs) -> ExitCode {
     let Some(format) = Format::parse(&args.format) else {
@@ -18,7 +73,14 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     let year = args.year.unwrap_or_else(|| time::OffsetDateTime::now_utc().year());
-    let mut engine = Engine::default();
+    let rules = match load_rules(args.rules.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut engine = Engine::new(rules, veilig_monitor::engine::Budget::default());
     let mut alerts = Vec::new();
     let (mut lines, mut events, mut unparsed) = (0u64, 0u64, 0u64);
     let mut samples: Vec<String> = Vec::new();

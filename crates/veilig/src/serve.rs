@@ -140,7 +140,14 @@ pub async fn serve(config: Config) -> ExitCode {
         }
     };
     crate::wiring::spawn_session_sweeper(identity.clone());
-    let ingest = veilig_ingest::Ingest::new(store.clone(), bus.clone(), clock.clone());
+    let rules = match crate::replay::load_rules(config.rules_dir.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let ingest = veilig_ingest::Ingest::with_rules(store.clone(), bus.clone(), clock.clone(), rules);
     veilig_ingest::spawn_own_events(ingest.clone());
     let mut listening = Vec::new();
     if let Some(addr) = config.syslog_udp {
@@ -157,6 +164,20 @@ pub async fn serve(config: Config) -> ExitCode {
             Ok(a) => listening.push(format!("syslog TCP {a}")),
             Err(e) => {
                 eprintln!("veilig: cannot receive syslog on TCP {addr}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if !config.log_files.is_empty() {
+        let names: Vec<String> = config.log_files.iter().map(|p| p.display().to_string()).collect();
+        listening.push(format!("log files {}", names.join(", ")));
+        veilig_ingest::files::spawn_files(config.log_files.clone(), ingest.clone()).await;
+    }
+    if let (Some(addr), Some(acceptor)) = (config.syslog_tls, tls.clone()) {
+        match veilig_ingest::spawn_tls(addr, acceptor, ingest.clone()).await {
+            Ok(a) => listening.push(format!("syslog TLS {a}")),
+            Err(e) => {
+                eprintln!("veilig: cannot receive syslog on TLS {addr}: {e}");
                 return ExitCode::from(2);
             }
         }

@@ -299,7 +299,7 @@ pub struct Hour {
 struct AlertsPage {
     ctx: PageCtx,
     filter: AlertFilter,
-    rules: Vec<&'static str>,
+    rules: Vec<String>,
     rows: Vec<AlertRow>,
     syslog: Vec<String>,
     hours: Vec<Hour>,
@@ -368,8 +368,8 @@ async fn page(
     }
     let records: Vec<AlertRecord> = rows.iter().map(|r| r.a.clone()).collect();
     let (hours, max) = timeline(&records);
-    let mut rules: Vec<&'static str> = veilig_monitor::rules::PACK.iter().map(|r| r.name).collect();
-    rules.push("vpn_device_probing");
+    let mut rules: Vec<String> = veilig_monitor::rules::pack().into_iter().map(|r| r.name).collect();
+    rules.push("vpn_device_probing".to_owned());
     render(&AlertsPage { ctx, filter, rules, rows, syslog, hours, max })
 }
 

@@ -122,6 +122,85 @@ fn monitor_replay_finds_attacks_and_survives_garbage() {
     assert_eq!(code, 2);
 }
 
+/// The administrator's own YAML rules: checked with every mistake named, listed, and used by
+/// replay — replacing a shipped rule, switching one off, adding one.
+#[test]
+fn own_rules_are_checked_listed_and_replayed() {
+    let dir = veilig_testkit::temp_dir("rules");
+    let rules = dir.join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(rules.join("broken.yaml"), "name: rdp\nseverity: urgent\nmatch: {kind: packet}\nwindow: 1 hour\nthreshold: 3\n")
+        .unwrap();
+    std::fs::write(rules.join("also-broken.yml"), "name: x\nseverity: low\nmatch: {colour: red}\nwindow: 1m\nthreshold: 1\n").unwrap();
+    let (code, _, err) = veilig(&["monitor", "rules", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("2 problem(s)") && err.contains("broken.yaml: rule rdp: severity 'urgent'") && err.contains("unknown field `colour`"),
+        "{err}"
+    );
+
+    std::fs::remove_file(rules.join("also-broken.yml")).unwrap();
+    std::fs::write(
+        rules.join("broken.yaml"),
+        "name: rdp_probe\ndescription: RDP from outside\nseverity: low\nmatch: {kind: packet, dst_port: 3389, src_not_in: [192.0.2.0/24]}\nwindow: 1h\nthreshold: 3\nsummary: \"{src} tried RDP {count} times\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("ssh.yaml"),
+        "name: ssh_brute_force\nseverity: critical\nmatch: {kind: auth_failure, program: sshd}\nwindow: 10m\nthreshold: 3\n",
+    )
+    .unwrap();
+    std::fs::write(rules.join("off.yaml"), "name: password_spraying\nenabled: false\n").unwrap();
+    let (code, out, err) = veilig(&["monitor", "rules", "--rules", rules.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let listed: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let names: Vec<&str> = listed.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"rdp_probe") && !names.contains(&"password_spraying"), "{names:?}");
+    assert_eq!(listed.iter().find(|r| r["name"] == "ssh_brute_force").unwrap()["severity"], "critical");
+
+    let log = dir.join("fw.log");
+    let mut text = String::new();
+    for (i, src) in ["203.0.113.5", "203.0.113.5", "203.0.113.5", "192.0.2.8", "192.0.2.8", "192.0.2.8"].iter().enumerate() {
+        text.push_str(&format!(
+            "Nov 27 06:00:{i:02} gw kernel: FW-DROP IN=eth0 OUT= SRC={src} DST=198.51.100.1 PROTO=TCP SPT=4000 DPT=3389 SYN\n"
+        ));
+    }
+    for (i, user) in ["root", "admin", "pi", "git", "test"].iter().enumerate() {
+        text.push_str(&format!(
+            "Nov 27 06:01:{:02} gw sshd[9]: Failed password for invalid user {user} from 198.51.100.20 port 4000{i} ssh2\n",
+            i * 3
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let (code, out, err) =
+        veilig(&["monitor", "replay", "--json", "--year", "2026", "--rules", rules.to_str().unwrap(), log.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let alerts: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|a| {
+            format!(
+                "{} {} {} {}",
+                a["rule"].as_str().unwrap(),
+                a["severity"].as_str().unwrap(),
+                a["source"].as_str().unwrap(),
+                a["summary"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        alerts,
+        [
+            "rdp_probe low 203.0.113.5 203.0.113.5 tried RDP 3 times",
+            "ssh_brute_force critical 198.51.100.20 ssh_brute_force: 3 events from 198.51.100.20 within 10 min"
+        ],
+        "the allow-listed source and the switched-off spraying rule raise nothing"
+    );
+    let (code, _, err) = veilig(&["monitor", "replay", "--rules", "/nonexistent", log.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read the rules folder"), "{err}");
+}
+
 #[test]
 fn vpn_exposure_names_every_port_that_answers_besides_the_portal() {
     let portal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -291,3 +291,89 @@ fn syslog_attack_is_alerted_blocked_in_nftables_and_sent_to_a_webhook() {
     let actions: Vec<&str> = audit["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"monitor.blocked") && actions.contains(&"monitor.unblocked"), "{actions:?}");
 }
+
+/// Syslog over TLS (RFC 5425, octet-counted frames) with the portal's certificate; a client
+/// that does not speak TLS is turned away without harm. Log files are followed too.
+#[test]
+fn syslog_over_tls_and_followed_files_raise_alerts() {
+    use std::sync::Arc;
+    let dir = veilig_testkit::temp_dir("syslog-tls");
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let log = dir.join("ufw.log");
+    std::fs::write(&log, "").unwrap();
+    let db = crate::database();
+    let (port, syslog_port) = (veilig_testkit::free_port(), veilig_testkit::free_port());
+    let syslog = format!("127.0.0.1:{syslog_port}");
+    let mut child = std::process::Command::new(crate::BIN)
+        .args(["serve", "--data"])
+        .arg(&db.data_dir)
+        .args(["--database-url", &db.url, "--listen", &format!("127.0.0.1:{port}"), "--syslog-tls", &syslog])
+        .args(["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()])
+        .args(["--log-file", log.to_str().unwrap()])
+        .env_remove("VEILIG_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let config = Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let tcp = loop {
+        if let Ok(s) = std::net::TcpStream::connect(&syslog) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the TLS syslog port did not open");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Someone without TLS: refused, the listener lives on.
+    let mut plain = std::net::TcpStream::connect(&syslog).unwrap();
+    let _ = plain.write_all(b"<38>Nov 27 06:01:00 gw sshd[9]: Failed password for root from 192.0.2.99 port 1 ssh2\n");
+    drop(plain);
+    let conn = rustls::ClientConnection::new(config, "localhost".try_into().unwrap()).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    for i in 0..12u32 {
+        let msg =
+            format!("<38>1 2026-11-27T06:01:{:02}Z gw sshd 9 - - Failed password for root from 192.0.2.30 port {} ssh2", i * 2, 40000 + i);
+        write!(tls, "{} {}", msg.len(), msg).unwrap();
+    }
+    tls.flush().unwrap();
+    // A port scan in a followed file (ufw's format), written after the start.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    for i in 0..30u32 {
+        writeln!(
+            f,
+            "Nov 27 06:02:{i:02} gw kernel: [UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.44 DST=192.0.2.1 PROTO=TCP SPT=5000 DPT={} SYN",
+            1000 + i
+        )
+        .unwrap();
+    }
+    drop(f);
+
+    let rt = crate::runtime();
+    let store = rt.block_on(veilig_store::Store::connect(&db.url, 2)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let found = loop {
+        let alerts = rt.block_on(store.alerts_recent(50)).unwrap();
+        let found: Vec<String> = alerts.iter().map(|a| format!("{} {}", a.rule, a.source)).collect();
+        if found.contains(&"ssh_brute_force 192.0.2.30".to_owned()) && found.contains(&"port_scan_fast 198.51.100.44".to_owned()) {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "alerts so far: {found:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!found.iter().any(|a| a.contains("192.0.2.99")), "nothing from the plain-text client: {found:?}");
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,136 @@
+//! Following log files against a real database (SQLite, or PostgreSQL with
+//! VEILIG_TEST_DB=postgres): rotation, truncation, partial and oversized lines, and restarts
+//! that neither lose nor repeat a line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests may stop on failure.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use veilig_core::{EventBus, SystemClock};
+use veilig_ingest::Ingest;
+use veilig_store::Store;
+
+const EVERY: Duration = Duration::from_millis(20);
+
+fn line(n: u32) -> String {
+    format!("Nov 27 08:{:02}:{:02} fw sshd[9]: Failed password for root from 198.51.100.7 port {} ssh2\n", n / 60 % 60, n % 60, 40000 + n)
+}
+
+fn append(path: &Path, from: u32, to: u32) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    for n in from..to {
+        f.write_all(line(n).as_bytes()).unwrap();
+    }
+}
+
+/// Waits until `ingest` has seen `n` events; fails if it sees more, or not within 10 s.
+async fn until_events(ingest: &Ingest, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = ingest.counters.events.load(Ordering::Relaxed);
+        if seen == n {
+            // Stay a few polls to see that no more arrive (a line read twice).
+            tokio::time::sleep(EVERY * 5).await;
+            assert_eq!(ingest.counters.events.load(Ordering::Relaxed), n, "more lines than written");
+            return;
+        }
+        assert!(seen < n, "{seen} events, expected {n}: a line was read twice");
+        assert!(Instant::now() < deadline, "{seen} events, expected {n}");
+        tokio::time::sleep(EVERY).await;
+    }
+}
+
+async fn store() -> Store {
+    let db = veilig_testkit::fresh_database().await;
+    let store = Store::connect(&db.url, 4).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_are_followed_through_rotation_truncation_and_restarts() {
+    let store = store().await;
+    let dir = veilig_testkit::temp_dir("files");
+    let log = dir.join("auth.log");
+    append(&log, 0, 3); // history before Veilig follows the file: not read
+
+    let ingest = Ingest::new(store.clone(), EventBus::default(), Arc::new(SystemClock));
+    let task = veilig_ingest::files::spawn_files_every(vec![log.clone()], ingest.clone(), EVERY).await;
+    tokio::time::sleep(EVERY * 5).await;
+    append(&log, 3, 15);
+    until_events(&ingest, 12).await;
+    let alerts = store.alerts_recent(10).await.unwrap();
+    assert!(alerts.iter().any(|a| a.rule == "ssh_brute_force" && a.source == "198.51.100.7"), "{alerts:?}");
+
+    // A line written in two parts is one event, read when it is whole.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let whole = line(15);
+    f.write_all(&whole.as_bytes()[..20]).unwrap();
+    f.flush().unwrap();
+    tokio::time::sleep(EVERY * 5).await;
+    assert_eq!(ingest.counters.events.load(Ordering::Relaxed), 12);
+    f.write_all(&whole.as_bytes()[20..]).unwrap();
+    until_events(&ingest, 13).await;
+
+    // Rotation (logrotate's rename + create): the writer still adds to the old file for a
+    // moment, then writes to the new one. Both are read, nothing twice.
+    let rotated = dir.join("auth.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    append(&rotated, 16, 18);
+    append(&log, 18, 21);
+    until_events(&ingest, 18).await;
+
+    // Truncation in place (copytruncate), then new lines.
+    std::fs::write(&log, "").unwrap();
+    tokio::time::sleep(EVERY * 5).await;
+    append(&log, 21, 23);
+    until_events(&ingest, 20).await;
+
+    // A line longer than 64 KiB is counted and skipped; the next one is read.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(&vec![b'x'; 100_000]).unwrap();
+    f.write_all(b"\n").unwrap();
+    drop(f);
+    append(&log, 23, 24);
+    until_events(&ingest, 21).await;
+    assert_eq!(ingest.counters.oversized.load(Ordering::Relaxed), 1);
+
+    // Veilig stops. Lines are written, the file is rotated, more lines come: after the
+    // restart every one of them is read once, the rotated file's rest first.
+    tokio::time::sleep(EVERY * 5).await; // the checkpoint is saved at each poll
+    task.abort();
+    let _ = task.await;
+    append(&log, 24, 27);
+    std::fs::rename(&log, &rotated).unwrap();
+    append(&log, 27, 31);
+    let again = Ingest::new(store.clone(), EventBus::default(), Arc::new(SystemClock));
+    let task = veilig_ingest::files::spawn_files_every(vec![log.clone()], again.clone(), EVERY).await;
+    until_events(&again, 7).await;
+
+    // And a plain restart without changes reads nothing again.
+    tokio::time::sleep(EVERY * 5).await;
+    task.abort();
+    let _ = task.await;
+    let third = Ingest::new(store.clone(), EventBus::default(), Arc::new(SystemClock));
+    let task = veilig_ingest::files::spawn_files_every(vec![log.clone()], third.clone(), EVERY).await;
+    append(&log, 31, 32);
+    until_events(&third, 1).await;
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_file_is_waited_for() {
+    let store = store().await;
+    let dir = veilig_testkit::temp_dir("files-missing");
+    let log = dir.join("ufw.log");
+    let ingest = Ingest::new(store, EventBus::default(), Arc::new(SystemClock));
+    let task = veilig_ingest::files::spawn_files_every(vec![log.clone()], ingest.clone(), EVERY).await;
+    tokio::time::sleep(EVERY * 5).await;
+    append(&log, 0, 4);
+    until_events(&ingest, 4).await;
+    task.abort();
+}

@@ -1,0 +1,7 @@
+-- Where each followed log file was left: its inode and the offset after the last whole line.
+CREATE TABLE ingest_files (
+    path        TEXT PRIMARY KEY,
+    inode       TEXT    NOT NULL,
+    byte_offset BIGINT NOT NULL,
+    updated_ms  BIGINT NOT NULL
+);
