@@ -174,6 +174,12 @@ pub const SETTINGS: &[Setting] = &[
         doc: "a folder of YAML detection rules that add to, replace or switch off the shipped ones (default none)",
     },
     Setting {
+        key: "monitor.geoip",
+        env: "VEILIG_GEOIP",
+        flag: "",
+        doc: "MaxMind DB country databases (.mmdb), comma-separated, for the country rules; scripts/geoip fetches one (default none)",
+    },
+    Setting {
         key: "monitor.files",
         env: "VEILIG_LOG_FILES",
         flag: "--log-file",
@@ -305,6 +311,8 @@ pub struct Config {
     pub log_files: Vec<PathBuf>,
     /// A folder of the administrator's detection rules.
     pub rules_dir: Option<PathBuf>,
+    /// Country databases for the GeoIP rules.
+    pub geoip: Vec<PathBuf>,
     pub vpn: VpnConfig,
     pub response: ResponseConfig,
     /// The configuration file that was read, if any.
@@ -566,6 +574,18 @@ impl Config {
             let p = PathBuf::from(s.trim());
             if p.is_dir() { Ok(p) } else { Err(format!("'{s}' is not a folder")) }
         });
+        let geoip = layers
+            .get("monitor.geoip", |s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        let path = PathBuf::from(p);
+                        if path.is_file() { Ok(path) } else { Err(format!("'{p}' is not a file (a .mmdb country database)")) }
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap_or_default();
         let vpn = load_vpn(&mut layers, &public_url);
         let response = load_response(&mut layers);
         let smtp = match smtp_host {
@@ -611,6 +631,7 @@ impl Config {
             syslog_tls,
             log_files,
             rules_dir,
+            geoip,
             vpn,
             response,
             file,
@@ -941,10 +962,11 @@ mod tests {
 
     #[test]
     fn monitoring_inputs_and_response_are_checked() {
-        let file = "[monitor]\nsyslog_tls = \"127.0.0.1:6514\"\nfiles = [\"/var/log/ufw.log\", \"auth.log\"]\n[response]\nblock_severity = \"urgent\"\nblock_secs = 7200\nblock_max_secs = 3600\nallow = [\"192.0.2.0/24\", \"kantoor\"]\nnftables = \"ja\"\n";
+        let file = "[monitor]\nsyslog_tls = \"127.0.0.1:6514\"\ngeoip = [\"/nonexistent/countries.mmdb\"]\nfiles = [\"/var/log/ufw.log\", \"auth.log\"]\n[response]\nblock_severity = \"urgent\"\nblock_secs = 7200\nblock_max_secs = 3600\nallow = [\"192.0.2.0/24\", \"kantoor\"]\nnftables = \"ja\"\n";
         let text = load(Overrides::default(), Some(file)).unwrap_err().to_string();
         for needle in [
             "monitor.syslog_tls",
+            "'/nonexistent/countries.mmdb' is not a file",
             "'auth.log' is not an absolute path",
             "response.block_severity",
             "response.block_max_secs",

@@ -49,7 +49,11 @@ impl Ingest {
 
     /// With the given rules (the pack with an administrator's folder laid over it).
     pub fn with_rules(store: Store, bus: EventBus, clock: SharedClock, rules: Vec<veilig_monitor::rules::Rule>) -> Arc<Ingest> {
-        let engine = Engine::new(rules, veilig_monitor::engine::Budget::default());
+        Self::with_engine(store, bus, clock, Engine::new(rules, veilig_monitor::engine::Budget::default()))
+    }
+
+    /// With an engine made ready (rules, GeoIP database).
+    pub fn with_engine(store: Store, bus: EventBus, clock: SharedClock, engine: Engine) -> Arc<Ingest> {
         Arc::new(Ingest { engine: Mutex::new(engine), store, bus, clock, counters: Counters::default() })
     }
 

@@ -10,6 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use serde::Serialize;
 
 use crate::event::Event;
+use crate::geo::{Country, Geo};
 use crate::rules::{Logic, Rule};
 
 /// A fast non-cryptographic hasher for IP addresses (FxHash's multiply-rotate). Keys come from
@@ -89,6 +90,8 @@ struct Slot {
     leaked_at: i64,
     filled_at: i64,
     last_ts: i64,
+    /// The previous event's country and time (`travel`).
+    prev: Option<(Country, i64)>,
     /// No new alert for this key before this time.
     quiet_until: i64,
 }
@@ -121,7 +124,14 @@ pub struct Engine {
     budget: Budget,
     now: i64,
     seen: u64,
+    geo: Option<std::sync::Arc<Geo>>,
+    /// Whether any rule needs countries (else no lookups are made).
+    needs_country: bool,
+    countries: HashMap<std::net::IpAddr, Option<Country>, BuildHasherDefault<Fx>>,
 }
+
+/// Addresses whose country is remembered at once; the cache is emptied when full.
+const COUNTRY_CACHE: usize = 65_536;
 
 impl Default for Engine {
     fn default() -> Self {
@@ -150,10 +160,10 @@ fn rfc3339(ms: i64) -> String {
 
 /// The key of an event for a rule: its `group_by` fields hashed together; `None` when the
 /// event lacks one of them.
-fn key_of(rule: &Rule, e: &Event<'_>) -> Option<u64> {
+fn key_of(rule: &Rule, e: &Event<'_>, country: Option<Country>) -> Option<u64> {
     let mut key = 0x9e37_79b9_7f4a_7c15u64;
     for f in &rule.group_by {
-        key = (key.rotate_left(17) ^ f.hash(e)?).wrapping_mul(0x2545_f491_4f6c_dd1d);
+        key = (key.rotate_left(17) ^ f.hash(e, country)?).wrapping_mul(0x2545_f491_4f6c_dd1d);
     }
     Some(key)
 }
@@ -161,7 +171,28 @@ fn key_of(rule: &Rule, e: &Event<'_>) -> Option<u64> {
 impl Engine {
     pub fn new(rules: Vec<Rule>, budget: Budget) -> Engine {
         let states = rules.iter().map(|_| State { keys: KeyMap::default(), started: None }).collect();
-        Engine { rules, states, budget, now: i64::MIN, seen: 0 }
+        let needs_country = rules.iter().any(Rule::needs_country);
+        Engine { rules, states, budget, now: i64::MIN, seen: 0, geo: None, needs_country, countries: HashMap::default() }
+    }
+
+    /// Gives the engine a GeoIP database for rules about countries. Without one, events have
+    /// no country: such rules never fire.
+    pub fn with_geo(mut self, geo: std::sync::Arc<Geo>) -> Engine {
+        self.geo = Some(geo);
+        self
+    }
+
+    fn country(&mut self, ip: std::net::IpAddr) -> Option<Country> {
+        let geo = self.geo.as_ref()?;
+        if let Some(c) = self.countries.get(&ip) {
+            return *c;
+        }
+        if self.countries.len() >= COUNTRY_CACHE {
+            self.countries.clear();
+        }
+        let c = geo.country(ip);
+        self.countries.insert(ip, c);
+        c
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -176,7 +207,8 @@ impl Engine {
     /// Feeds one event; returns the alerts it completes.
     pub fn push(&mut self, e: &Event<'_>, out: &mut Vec<Alert>) {
         let Some(src) = e.src else { return };
-        if !self.rules.iter().any(|r| r.wants(e)) {
+        let country = if self.needs_country { self.country(src) } else { None };
+        if !self.rules.iter().any(|r| r.wants(e, country)) {
             return;
         }
         self.now = self.now.max(e.ts_ms);
@@ -187,10 +219,10 @@ impl Engine {
         let budget = self.budget.max_keys;
         let now = self.now;
         for (rule, state) in self.rules.iter().zip(self.states.iter_mut()) {
-            if !rule.wants(e) {
+            if !rule.wants(e, country) {
                 continue;
             }
-            let Some(key) = key_of(rule, e) else { continue };
+            let Some(key) = key_of(rule, e, country) else { continue };
             if state.keys.len() >= budget && !state.keys.contains_key(&key) {
                 sweep_state(rule, state, now, budget);
                 if state.keys.len() >= budget {
@@ -201,19 +233,20 @@ impl Engine {
             let k = state.keys.entry(key).or_default();
             k.last_ts = k.last_ts.max(e.ts_ms);
             let horizon = e.ts_ms - rule.window_ms;
+            let mut previous: Option<Country> = None;
             let (count, first) = match &rule.logic {
                 Logic::Sequence { then } => {
                     while k.times.front().is_some_and(|&t| t < horizon) {
                         k.times.pop_front();
                     }
-                    if rule.when.matches(e) {
+                    if rule.when.matches(e, country) {
                         k.times.push_back(e.ts_ms);
                         if k.times.len() > rule.threshold {
                             k.times.pop_front();
                         }
                         continue;
                     }
-                    if !then.matches(e) {
+                    if !then.matches(e, country) {
                         continue;
                     }
                     (k.times.len(), k.times.front().copied().unwrap_or(e.ts_ms))
@@ -226,7 +259,7 @@ impl Engine {
                     (k.times.len(), k.times.front().copied().unwrap_or(e.ts_ms))
                 }
                 Logic::Distinct(field) => {
-                    let Some(v) = field.hash(e) else { continue };
+                    let Some(v) = field.hash(e, country) else { continue };
                     match k.values.iter_mut().find(|(x, _)| *x == v) {
                         Some(slot) => slot.1 = slot.1.max(e.ts_ms),
                         None => k.values.push((v, e.ts_ms)),
@@ -247,8 +280,19 @@ impl Engine {
                     k.level += 1000;
                     (usize::try_from((k.level + 999) / 1000).unwrap_or(usize::MAX), k.filled_at)
                 }
+                Logic::Travel => {
+                    let Some(c) = country else { continue };
+                    let prev = k.prev.replace((c, e.ts_ms));
+                    match prev {
+                        Some((p, t)) if p != c && e.ts_ms - t <= rule.window_ms => {
+                            previous = Some(p);
+                            (1, t)
+                        }
+                        _ => continue,
+                    }
+                }
                 Logic::FirstSeen { value, learn_ms } => {
-                    let Some(v) = value.hash(e) else { continue };
+                    let Some(v) = value.hash(e, country) else { continue };
                     k.values.retain(|(_, t)| *t >= horizon);
                     let had_history = !k.values.is_empty();
                     match k.values.iter_mut().find(|(x, _)| *x == v) {
@@ -272,7 +316,7 @@ impl Engine {
                 }
             };
             if count >= rule.threshold && e.ts_ms >= k.quiet_until {
-                let first_seen_rule = matches!(rule.logic, Logic::FirstSeen { .. });
+                let first_seen_rule = matches!(rule.logic, Logic::FirstSeen { .. } | Logic::Travel);
                 if !first_seen_rule {
                     k.quiet_until = e.ts_ms + rule.window_ms;
                     // Start counting afresh for the next window.
@@ -290,6 +334,9 @@ impl Engine {
                     .replace("{program}", e.source)
                     .replace("{dst}", &e.dst.map(|d| d.to_string()).unwrap_or_default())
                     .replace("{dst_port}", &e.dst_port.map(|p| p.to_string()).unwrap_or_default())
+                    .replace("{country}", &country.map(crate::geo::country_text).unwrap_or_else(|| "?".to_owned()))
+                    .replace("{previous_country}", &previous.map(crate::geo::country_text).unwrap_or_else(|| "?".to_owned()))
+                    .replace("{minutes}", &((e.ts_ms - first) / 60_000).to_string())
                     .replace("{window}", &window_text(rule.window_ms));
                 out.push(Alert {
                     rule: rule.name.clone(),
@@ -479,5 +526,61 @@ mod tests {
         ];
         expect_test::expect![[r#"["1970-01-01T23:02:00Z 192.0.2.1 1 root at night from 192.0.2.1"]"#]]
             .assert_eq(&format!("{:?}", with(rule, &events)));
+    }
+
+    const NETS: &[(&str, &str)] = &[("145.97.0.0/16", "NL"), ("81.2.69.0/24", "GB"), ("2a02:a400::/32", "NL"), ("1.1.1.0/24", "AU")];
+
+    fn geo(shape: veilig_testkit::mmdb::Shape) -> std::sync::Arc<Geo> {
+        std::sync::Arc::new(Geo::from_bytes(vec![veilig_testkit::mmdb::country_db(shape, NETS)]).unwrap())
+    }
+
+    #[test]
+    fn countries_from_both_database_shapes() {
+        for shape in [veilig_testkit::mmdb::Shape::CountryCode, veilig_testkit::mmdb::Shape::CountryIsoCode] {
+            let g = geo(shape);
+            assert_eq!(g.country("145.97.3.4".parse().unwrap()), Some(*b"NL"));
+            assert_eq!(g.country("81.2.69.160".parse().unwrap()), Some(*b"GB"));
+            assert_eq!(g.country("2a02:a400:1::5".parse().unwrap()), Some(*b"NL"));
+            assert_eq!(g.country("8.8.8.8".parse().unwrap()), None, "not in the database");
+            assert_eq!(g.country("10.0.0.1".parse().unwrap()), None, "private: never looked up");
+        }
+        assert!(Geo::from_bytes(vec![b"not a database".to_vec()]).unwrap_err().contains("not a MaxMind DB"));
+    }
+
+    #[test]
+    fn impossible_travel_and_a_new_country() {
+        let events = [
+            auth(0, "145.97.3.4", "anna", true),
+            auth(600, "145.97.9.9", "anna", true),
+            auth(3000, "81.2.69.160", "anna", true), // London 40 minutes after Amsterdam
+            auth(3600 * 10, "1.1.1.1", "bert", true),
+            auth(3600 * 20, "145.97.1.1", "bert", true), // ten hours later: could be a flight
+        ];
+        let pack = crate::rules::pack();
+        let mut engine = Engine::new(pack, Budget::default()).with_geo(geo(veilig_testkit::mmdb::Shape::CountryCode));
+        let mut out = Vec::new();
+        for e in &events {
+            engine.push(e, &mut out);
+        }
+        let got: Vec<String> = out.iter().map(|a| format!("{} {}", a.rule, a.summary)).collect();
+        expect_test::expect![[r#"["impossible_travel anna signed in from GB (81.2.69.160) 40 min after a sign-in from NL"]"#]]
+            .assert_eq(&format!("{got:?}"));
+        // Without a database the country rules stay silent.
+        let mut plain = Engine::default();
+        let mut out = Vec::new();
+        for e in &events {
+            plain.push(e, &mut out);
+        }
+        assert!(out.iter().all(|a| a.rule != "impossible_travel"));
+
+        let rule = "name: abroad\nseverity: low\nmatch: {kind: auth_success, country_not: [NL]}\ngroup_by: [user, country]\nwindow: 1d\nthreshold: 1\nsummary: \"{user} from {country}\"\n";
+        let (_, r) = crate::rules::parse_rule("t.yaml", rule).unwrap();
+        let mut engine = Engine::new(vec![r.unwrap()], Budget::default()).with_geo(geo(veilig_testkit::mmdb::Shape::CountryIsoCode));
+        let mut out = Vec::new();
+        for e in &events {
+            engine.push(e, &mut out);
+        }
+        let got: Vec<String> = out.iter().map(|a| a.summary.clone()).collect();
+        assert_eq!(got, ["anna from GB", "bert from AU"]);
     }
 }

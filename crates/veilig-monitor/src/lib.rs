@@ -10,10 +10,11 @@
 //! `pfirewall.log` and MikroTik, recognised per line; the YAML rule language and its shipped
 //! pack (`rules.rs`, `rules/*.yaml`); the engine (`engine.rs`); the response's rules
 //! (`response.rs`: which alerts become blocks, and the nftables text that enforces them).
-//! GeoIP is still to come.
+//! Countries come from MaxMind DB country databases (`geo.rs`).
 
 pub mod engine;
 pub mod event;
+pub mod geo;
 pub mod parse;
 pub mod response;
 pub mod rules;

@@ -29,6 +29,9 @@
 //! `leak`; it fires when full. `sequence`: `threshold` events that `match`, then one that
 //! matches `then`, within the window. `first_seen`: per `group_by` key, the `value` (a field)
 //! not seen for that key within `window`, once `learn` has passed since the rule's first event.
+//! `travel`: the source's country differs from the key's previous event's within the window.
+//! With a GeoIP database, `match` takes `country: [NL, BE]` and `country_not: [NL]`, and
+//! `country` is a field for `group_by`, `count: distinct` and `value`.
 
 use std::net::IpAddr;
 
@@ -36,6 +39,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::event::{Action, Event, Kind};
+use crate::geo::{Country, parse_country};
 
 /// A field of an event that rules group by, count or remember.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +51,8 @@ pub enum Field {
     DstPort,
     User,
     Program,
+    /// The source's country (with a GeoIP database; events without one lack it).
+    Country,
 }
 
 impl Field {
@@ -58,12 +64,14 @@ impl Field {
             "dst_port" => Field::DstPort,
             "user" => Field::User,
             "program" => Field::Program,
-            other => return Err(format!("unknown field '{other}' (src, src_net, dst, dst_port, user, program)")),
+            "country" => Field::Country,
+            other => return Err(format!("unknown field '{other}' (src, src_net, dst, dst_port, user, program, country)")),
         })
     }
 
-    /// The field's value in `e`, hashed, or `None` when the event does not have it.
-    pub fn hash(self, e: &Event<'_>) -> Option<u64> {
+    /// The field's value in `e` (whose source is in `country`), hashed, or `None` when the
+    /// event does not have it.
+    pub fn hash(self, e: &Event<'_>, country: Option<Country>) -> Option<u64> {
         let mut h = crate::engine::Fx::default();
         use std::hash::Hasher;
         match self {
@@ -73,6 +81,7 @@ impl Field {
             Field::DstPort => h.write(&e.dst_port?.to_le_bytes()),
             Field::User if !e.user.is_empty() => h.write(e.user.as_bytes()),
             Field::Program if !e.source.is_empty() => h.write(e.source.as_bytes()),
+            Field::Country => h.write(&country?),
             Field::User | Field::Program => return None,
         }
         h.write_u8(self as u8);
@@ -140,11 +149,19 @@ pub struct Match {
     pub src_not_in: Vec<IpNet>,
     pub dst_in: Vec<IpNet>,
     pub dst_not_in: Vec<IpNet>,
+    /// The source's country must be one of these (known) / must be known and none of these.
+    pub countries: Vec<Country>,
+    pub not_countries: Vec<Country>,
     pub time: Option<TimeOfDay>,
 }
 
 impl Match {
-    pub fn matches(&self, e: &Event<'_>) -> bool {
+    /// Whether the rule's conditions need the source's country.
+    pub fn needs_country(&self) -> bool {
+        !self.countries.is_empty() || !self.not_countries.is_empty()
+    }
+
+    pub fn matches(&self, e: &Event<'_>, country: Option<Country>) -> bool {
         (self.kinds.is_empty() || self.kinds.contains(&e.kind))
             && (self.actions.is_empty() || self.actions.contains(&e.action))
             && (self.programs.is_empty() || self.programs.iter().any(|p| p == e.source))
@@ -155,6 +172,8 @@ impl Match {
             && !e.src.is_some_and(|ip| self.src_not_in.iter().any(|n| n.contains(&ip)))
             && (self.dst_in.is_empty() || e.dst.is_some_and(|ip| self.dst_in.iter().any(|n| n.contains(&ip))))
             && !e.dst.is_some_and(|ip| self.dst_not_in.iter().any(|n| n.contains(&ip)))
+            && (self.countries.is_empty() || country.is_some_and(|c| self.countries.contains(&c)))
+            && (self.not_countries.is_empty() || country.is_some_and(|c| !self.not_countries.contains(&c)))
             && self.time.as_ref().is_none_or(|t| t.matches(e.ts_ms))
     }
 }
@@ -172,6 +191,9 @@ pub enum Logic {
     Sequence { then: Box<Match> },
     /// A value of `value` new for the key, after `learn_ms` of learning.
     FirstSeen { value: Field, learn_ms: i64 },
+    /// The source's country differs from the key's previous event's, within the window
+    /// (one account signing in from two countries in less time than travel takes).
+    Travel,
 }
 
 /// A checked rule, ready for the engine.
@@ -192,8 +214,16 @@ pub struct Rule {
 
 impl Rule {
     /// Whether the event concerns this rule at all.
-    pub fn wants(&self, e: &Event<'_>) -> bool {
-        self.when.matches(e) || matches!(&self.logic, Logic::Sequence { then } if then.matches(e))
+    pub fn wants(&self, e: &Event<'_>, country: Option<Country>) -> bool {
+        self.when.matches(e, country) || matches!(&self.logic, Logic::Sequence { then } if then.matches(e, country))
+    }
+
+    /// Whether the rule needs the source's country (conditions, keys, values, travel).
+    pub fn needs_country(&self) -> bool {
+        self.when.needs_country()
+            || self.group_by.contains(&Field::Country)
+            || matches!(&self.logic, Logic::Distinct(Field::Country) | Logic::FirstSeen { value: Field::Country, .. } | Logic::Travel)
+            || matches!(&self.logic, Logic::Sequence { then } if then.needs_country())
     }
 }
 
@@ -251,6 +281,8 @@ struct MatchSpec {
     src_not_in: Option<Vec<String>>,
     dst_in: Option<Vec<String>>,
     dst_not_in: Option<Vec<String>>,
+    country: Option<OneOrMany<String>>,
+    country_not: Option<OneOrMany<String>>,
     time: Option<TimeSpec>,
 }
 
@@ -402,7 +434,16 @@ fn compile_match(m: MatchSpec) -> Result<Match, String> {
             Some(TimeOfDay { from_min, to_min, outside, weekend: t.weekend, offset_min })
         }
     };
+    let countries = |list: Option<OneOrMany<String>>| -> Result<Vec<Country>, String> {
+        list.map(OneOrMany::into_vec)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| parse_country(c).ok_or_else(|| format!("'{c}' is not a two-letter country code such as NL")))
+            .collect()
+    };
     Ok(Match {
+        countries: countries(m.country)?,
+        not_countries: countries(m.country_not)?,
         kinds,
         actions,
         programs: m.program.map(OneOrMany::into_vec).unwrap_or_default(),
@@ -485,7 +526,8 @@ pub fn parse_rule(file: &str, text: &str) -> Result<(String, Option<Rule>), Rule
             };
             Logic::FirstSeen { value, learn_ms }
         }
-        other => return Err(fail(format!("type '{other}' is not threshold, leaky, sequence or first_seen"))),
+        "travel" => Logic::Travel,
+        other => return Err(fail(format!("type '{other}' is not threshold, leaky, sequence, first_seen or travel"))),
     };
     let summary = spec.summary.unwrap_or_else(|| format!("{name}: {{count}} events from {{src}} within {{window}}"));
     Ok((
@@ -518,6 +560,8 @@ pub const PACK_FILES: &[(&str, &str)] = &[
     ("vpn_port_flood.yaml", include_str!("../rules/vpn_port_flood.yaml")),
     ("admin_login_unusual_hours.yaml", include_str!("../rules/admin_login_unusual_hours.yaml")),
     ("new_network_for_user.yaml", include_str!("../rules/new_network_for_user.yaml")),
+    ("login_new_country.yaml", include_str!("../rules/login_new_country.yaml")),
+    ("impossible_travel.yaml", include_str!("../rules/impossible_travel.yaml")),
 ];
 
 /// The shipped pack, compiled. A test checks that every file compiles, so this cannot be

@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod db;
 pub mod http;
+pub mod mmdb;
 pub mod netns;
 pub mod server;
 

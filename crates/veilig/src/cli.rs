@@ -109,6 +109,9 @@ pub struct ReplayArgs {
     /// A folder of YAML rules that add to, replace or switch off shipped ones.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// A MaxMind DB country database for the rules about countries (repeatable).
+    #[arg(long, value_name = "MMDB")]
+    pub geoip: Vec<PathBuf>,
     /// One JSON object per alert instead of a table.
     #[arg(long)]
     pub json: bool,

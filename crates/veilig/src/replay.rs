@@ -34,6 +34,18 @@ pub fn load_rules(dir: Option<&std::path::Path>) -> Result<Vec<veilig_monitor::r
     })
 }
 
+/// Reads country databases; `None` when none are given.
+pub fn load_geo(paths: &[std::path::PathBuf]) -> Result<Option<std::sync::Arc<veilig_monitor::geo::Geo>>, String> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut dbs = Vec::new();
+    for p in paths {
+        dbs.push(std::fs::read(p).map_err(|e| format!("veilig: cannot read the GeoIP database {}: {e}", p.display()))?);
+    }
+    veilig_monitor::geo::Geo::from_bytes(dbs).map(|g| Some(std::sync::Arc::new(g))).map_err(|e| format!("veilig: GeoIP: {e}"))
+}
+
 /// `veilig monitor rules`: the rules in force, or every mistake in the files.
 pub fn rules(args: &RulesArgs) -> ExitCode {
     let rules = match load_rules(args.rules.as_deref()) {
@@ -52,6 +64,7 @@ pub fn rules(args: &RulesArgs) -> ExitCode {
             veilig_monitor::rules::Logic::Leaky { .. } => "leaky".to_owned(),
             veilig_monitor::rules::Logic::Sequence { .. } => "sequence".to_owned(),
             veilig_monitor::rules::Logic::FirstSeen { .. } => "first_seen".to_owned(),
+            veilig_monitor::rules::Logic::Travel => "travel".to_owned(),
         };
         let line = if args.json {
             serde_json::json!({"name": r.name, "severity": r.severity, "type": kind, "window_secs": r.window_ms / 1000,
@@ -81,6 +94,14 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         }
     };
     let mut engine = Engine::new(rules, veilig_monitor::engine::Budget::default());
+    match load_geo(&args.geoip) {
+        Ok(Some(geo)) => engine = engine.with_geo(geo),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    }
     let mut alerts = Vec::new();
     let (mut lines, mut events, mut unparsed) = (0u64, 0u64, 0u64);
     let mut samples: Vec<String> = Vec::new();

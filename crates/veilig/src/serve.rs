@@ -147,7 +147,16 @@ pub async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let ingest = veilig_ingest::Ingest::with_rules(store.clone(), bus.clone(), clock.clone(), rules);
+    let mut engine = veilig_monitor::Engine::new(rules, veilig_monitor::engine::Budget::default());
+    match crate::replay::load_geo(&config.geoip) {
+        Ok(Some(geo)) => engine = engine.with_geo(geo),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    }
+    let ingest = veilig_ingest::Ingest::with_engine(store.clone(), bus.clone(), clock.clone(), engine);
     veilig_ingest::spawn_own_events(ingest.clone());
     let mut listening = Vec::new();
     if let Some(addr) = config.syslog_udp {

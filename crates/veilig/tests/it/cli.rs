@@ -201,6 +201,37 @@ fn own_rules_are_checked_listed_and_replayed() {
     assert!(err.contains("cannot read the rules folder"), "{err}");
 }
 
+/// The country rules with a GeoIP database (a fixture written in the MaxMind DB format):
+/// one account signing in from two countries within two hours.
+#[test]
+fn replay_with_a_geoip_database_finds_impossible_travel() {
+    let dir = veilig_testkit::temp_dir("geoip");
+    let db = dir.join("countries.mmdb");
+    let nets = [("145.97.0.0/16", "NL"), ("81.2.69.0/24", "GB")];
+    std::fs::write(&db, veilig_testkit::mmdb::country_db(veilig_testkit::mmdb::Shape::CountryCode, &nets)).unwrap();
+    let log = dir.join("auth.log");
+    std::fs::write(
+        &log,
+        "Nov 27 08:00:00 gw sshd[1]: Accepted password for anna from 145.97.3.4 port 5000 ssh2\n\
+         Nov 27 08:40:00 gw sshd[1]: Accepted password for anna from 81.2.69.160 port 5000 ssh2\n\
+         Nov 27 09:00:00 gw sshd[1]: Accepted password for bert from 145.97.8.8 port 5000 ssh2\n",
+    )
+    .unwrap();
+    let (code, out, err) =
+        veilig(&["monitor", "replay", "--json", "--year", "2026", "--geoip", db.to_str().unwrap(), log.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let alerts: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(alerts.len(), 1, "{out}");
+    assert_eq!(alerts[0]["rule"], "impossible_travel");
+    assert_eq!(alerts[0]["summary"], "anna signed in from GB (81.2.69.160) 40 min after a sign-in from NL");
+    // Without the database: nothing; with a broken one: a clear error.
+    let (code, out, _) = veilig(&["monitor", "replay", "--json", "--year", "2026", log.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, _, err) = veilig(&["monitor", "replay", "--geoip", log.to_str().unwrap(), log.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a MaxMind DB file"), "{err}");
+}
+
 #[test]
 fn vpn_exposure_names_every_port_that_answers_besides_the_portal() {
     let portal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
