@@ -180,6 +180,12 @@ pub const SETTINGS: &[Setting] = &[
         doc: "MaxMind DB country databases (.mmdb), comma-separated, for the country rules; scripts/geoip fetches one (default none)",
     },
     Setting {
+        key: "monitor.digest_hour",
+        env: "VEILIG_DIGEST_HOUR",
+        flag: "",
+        doc: "hour (0-23, UTC) of the daily monitoring digest mailed to staff, or off (default 7; needs [smtp])",
+    },
+    Setting {
         key: "monitor.files",
         env: "VEILIG_LOG_FILES",
         flag: "--log-file",
@@ -313,6 +319,8 @@ pub struct Config {
     pub rules_dir: Option<PathBuf>,
     /// Country databases for the GeoIP rules.
     pub geoip: Vec<PathBuf>,
+    /// Hour (UTC) of the daily digest; `None` is off.
+    pub digest_hour: Option<u8>,
     pub vpn: VpnConfig,
     pub response: ResponseConfig,
     /// The configuration file that was read, if any.
@@ -586,6 +594,12 @@ impl Config {
                     .collect::<Result<Vec<_>, _>>()
             })
             .unwrap_or_default();
+        let digest_hour = layers
+            .get("monitor.digest_hour", |s| match s.trim() {
+                "off" => Ok(None),
+                h => h.parse::<u8>().ok().filter(|h| *h < 24).map(Some).ok_or_else(|| format!("'{h}' is not an hour from 0 to 23, or off")),
+            })
+            .unwrap_or(Some(7));
         let vpn = load_vpn(&mut layers, &public_url);
         let response = load_response(&mut layers);
         let smtp = match smtp_host {
@@ -632,6 +646,7 @@ impl Config {
             log_files,
             rules_dir,
             geoip,
+            digest_hour,
             vpn,
             response,
             file,
@@ -962,11 +977,12 @@ mod tests {
 
     #[test]
     fn monitoring_inputs_and_response_are_checked() {
-        let file = "[monitor]\nsyslog_tls = \"127.0.0.1:6514\"\ngeoip = [\"/nonexistent/countries.mmdb\"]\nfiles = [\"/var/log/ufw.log\", \"auth.log\"]\n[response]\nblock_severity = \"urgent\"\nblock_secs = 7200\nblock_max_secs = 3600\nallow = [\"192.0.2.0/24\", \"kantoor\"]\nnftables = \"ja\"\n";
+        let file = "[monitor]\nsyslog_tls = \"127.0.0.1:6514\"\ngeoip = [\"/nonexistent/countries.mmdb\"]\ndigest_hour = 25\nfiles = [\"/var/log/ufw.log\", \"auth.log\"]\n[response]\nblock_severity = \"urgent\"\nblock_secs = 7200\nblock_max_secs = 3600\nallow = [\"192.0.2.0/24\", \"kantoor\"]\nnftables = \"ja\"\n";
         let text = load(Overrides::default(), Some(file)).unwrap_err().to_string();
         for needle in [
             "monitor.syslog_tls",
             "'/nonexistent/countries.mmdb' is not a file",
+            "'25' is not an hour",
             "'auth.log' is not an absolute path",
             "response.block_severity",
             "response.block_max_secs",

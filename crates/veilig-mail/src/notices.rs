@@ -1,5 +1,5 @@
-//! The texts of Veilig's own mail, in Dutch and English, and the task that sends security
-//! notices when identity events happen.
+//! The texts of Veilig's own mail, in Dutch and English, the task that sends security
+//! notices when identity events happen, and monitoring's daily digest.
 
 use veilig_core::{Event, EventBus, Lang};
 use veilig_store::Store;
@@ -109,6 +109,116 @@ pub fn monitor_alert(lang: Lang, organisation: &str, rule: &str, severity: &str,
     }
 }
 
+/// What the daily digest counts: the alerts and blocks of a period.
+pub fn digest(
+    lang: Lang,
+    organisation: &str,
+    url: &str,
+    until: &str,
+    alerts: &[veilig_store::AlertRecord],
+    blocks: &[veilig_store::DecisionRecord],
+) -> Mail {
+    let count = |sev: &str| alerts.iter().filter(|a| a.severity == sev).count();
+    let open = alerts.iter().filter(|a| a.status == "open").count();
+    let top = |key: &dyn Fn(&veilig_store::AlertRecord) -> String| -> Vec<(String, usize)> {
+        let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for a in alerts {
+            *counts.entry(key(a)).or_default() += 1;
+        }
+        let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(5);
+        v
+    };
+    let rules = top(&|a| a.rule.clone());
+    let sources = top(&|a| a.source.clone());
+    let blocked = |source: &str| blocks.iter().any(|d| d.network == format!("{source}/32") || d.network == format!("{source}/128"));
+    let (n, b) = (alerts.len(), blocks.len());
+    let (c, h, m, l) = (count("critical"), count("high"), count("medium"), count("low"));
+    let lines = |list: &[(String, usize)], mark: &dyn Fn(&str) -> &'static str| -> String {
+        list.iter().map(|(k, v)| format!("  {k:<28} {v:>5}{}\n", mark(k))).collect()
+    };
+    match lang {
+        Lang::Nl => {
+            let mut body = format!("Overzicht van de bewaking van {organisation}, de laatste 24 uur (tot {until}).\n\n");
+            if n == 0 {
+                body.push_str("Geen meldingen: het was rustig.\n");
+            } else {
+                body.push_str(&format!(
+                    "Meldingen: {n} ({c} kritiek, {h} hoog, {m} middel, {l} laag); nog open: {open}.\nNieuwe blokkades: {b}.\n\n\
+                     Meest gemelde regels:\n{}\nMeest actieve bronnen:\n{}",
+                    lines(&rules, &|_| ""),
+                    lines(&sources, &|s| if blocked(s) { "  (geblokkeerd)" } else { "" })
+                ));
+            }
+            body.push_str(&format!("\nAlles bekijken: {url}/alerts\nBlokkades: {url}/blocks\n"));
+            Mail { subject: format!("Veilig: dagelijks overzicht {organisation} — {n} meldingen, {b} blokkades"), body }
+        }
+        Lang::En => {
+            let mut body = format!("Monitoring at {organisation}, the last 24 hours (until {until}).\n\n");
+            if n == 0 {
+                body.push_str("No alerts: all quiet.\n");
+            } else {
+                body.push_str(&format!(
+                    "Alerts: {n} ({c} critical, {h} high, {m} medium, {l} low); still open: {open}.\nNew blocks: {b}.\n\n\
+                     Rules that fired most:\n{}\nMost active sources:\n{}",
+                    lines(&rules, &|_| ""),
+                    lines(&sources, &|s| if blocked(s) { "  (blocked)" } else { "" })
+                ));
+            }
+            body.push_str(&format!("\nSee everything: {url}/alerts\nBlocks: {url}/blocks\n"));
+            Mail { subject: format!("Veilig: daily digest {organisation} — {n} alerts, {b} blocks"), body }
+        }
+    }
+}
+
+/// Mails the digest of the 24 hours up to `now_ms` to every active administrator and security
+/// officer, each in their language; returns how many were sent.
+pub async fn send_digest(
+    store: &Store,
+    mailer: &Mailer,
+    organisation: &str,
+    default_lang: Lang,
+    public_url: &str,
+    now_ms: i64,
+) -> Result<usize, String> {
+    let since = now_ms - 86_400_000;
+    let alerts = store.alerts_since(since, 100_000).await.map_err(|e| e.to_string())?;
+    let blocks: Vec<veilig_store::DecisionRecord> =
+        store.decisions_recent(10_000).await.map_err(|e| e.to_string())?.into_iter().filter(|d| d.created_ms >= since).collect();
+    let until = time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC")).ok())
+        .unwrap_or_default();
+    let staff = store.users_list().await.map_err(|e| e.to_string())?;
+    let mut sent = 0;
+    for user in staff.iter().filter(|u| u.status == "active" && (u.role == "admin" || u.role == "security_officer")) {
+        let lang = user.language.as_deref().and_then(Lang::parse).unwrap_or(default_lang);
+        let mail = digest(lang, organisation, public_url, &until, &alerts, &blocks);
+        mailer.send(&user.email, &mail.subject, &mail.body).await.map_err(|e| e.to_string())?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// Sends the digest every day at `hour`:00 UTC.
+pub fn spawn_digest(store: Store, mailer: Mailer, organisation: String, default_lang: Lang, public_url: String, hour: u8) {
+    tokio::spawn(async move {
+        loop {
+            let now = time::OffsetDateTime::now_utc();
+            let today = now.replace_time(time::Time::from_hms(hour, 0, 0).unwrap_or(time::Time::MIDNIGHT));
+            let next = if today > now { today } else { today + time::Duration::days(1) };
+            let wait = (next - now).whole_milliseconds().max(1000) as u64;
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            let at = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+            match send_digest(&store, &mailer, &organisation, default_lang, &public_url, at).await {
+                Ok(n) => tracing::info!(recipients = n, "daily digest sent"),
+                Err(e) => tracing::warn!(error = %e, "could not send the daily digest"),
+            }
+        }
+    });
+}
+
 /// At most this many alert mails per recipient in [`ALERT_MAIL_WINDOW_MS`]; the engine already
 /// raises one alert per source and rule per window, this caps a storm of many sources.
 pub const ALERT_MAILS_PER_WINDOW: usize = 10;
@@ -205,5 +315,64 @@ mod tests {
         .assert_eq(&format!("{}\n{}", m.subject, m.body));
         assert!(invitation(Lang::En, "X", "u").subject.starts_with("Your account"));
         assert!(factor_changed(Lang::En, "X", false, "passkey").body.starts_with("a passkey was removed"));
+    }
+
+    #[test]
+    fn the_daily_digest_counts_rules_sources_and_blocks() {
+        let alert = |rule: &str, severity: &str, source: &str, status: &str| veilig_store::AlertRecord {
+            id: format!("{rule}{source}"),
+            rule: rule.into(),
+            severity: severity.into(),
+            source: source.into(),
+            user: None,
+            first_seen_ms: 0,
+            last_seen_ms: 0,
+            count: 1,
+            summary: String::new(),
+            status: status.into(),
+            created_ms: 0,
+            assignee: None,
+        };
+        let alerts = [
+            alert("port_scan_fast", "high", "203.0.113.7", "open"),
+            alert("ssh_brute_force", "high", "203.0.113.7", "closed"),
+            alert("port_scan_slow", "medium", "198.51.100.9", "open"),
+        ];
+        let block = veilig_store::DecisionRecord {
+            id: "d".into(),
+            network: "203.0.113.7/32".into(),
+            reason: "port_scan_fast".into(),
+            alert_id: None,
+            origin: "auto".into(),
+            level: 1,
+            created_ms: 0,
+            until_ms: 1,
+            revoked_ms: None,
+            revoked_by: None,
+            enforced: "applied".into(),
+        };
+        let nl = digest(Lang::Nl, "Gemeente Zeewolde", "https://veilig.zeewolde.nl", "2026-11-27 07:00 UTC", &alerts, &[block]);
+        expect_test::expect![[r#"
+            Veilig: dagelijks overzicht Gemeente Zeewolde — 3 meldingen, 1 blokkades
+            Overzicht van de bewaking van Gemeente Zeewolde, de laatste 24 uur (tot 2026-11-27 07:00 UTC).
+
+            Meldingen: 3 (0 kritiek, 2 hoog, 1 middel, 0 laag); nog open: 2.
+            Nieuwe blokkades: 1.
+
+            Meest gemelde regels:
+              port_scan_fast                   1
+              port_scan_slow                   1
+              ssh_brute_force                  1
+
+            Meest actieve bronnen:
+              203.0.113.7                      2  (geblokkeerd)
+              198.51.100.9                     1
+
+            Alles bekijken: https://veilig.zeewolde.nl/alerts
+            Blokkades: https://veilig.zeewolde.nl/blocks
+        "#]]
+        .assert_eq(&format!("{}\n{}", nl.subject, nl.body));
+        let quiet = digest(Lang::En, "Gemeente Zeewolde", "https://veilig.zeewolde.nl", "2026-11-27 07:00 UTC", &[], &[]);
+        assert!(quiet.body.contains("No alerts: all quiet.") && quiet.subject.contains("0 alerts, 0 blocks"), "{}", quiet.body);
     }
 }

@@ -83,6 +83,17 @@ pub enum MonitorCommand {
     /// Check rule files and list the rules in force (the shipped pack with a folder's rules
     /// laid over it); exit 2 naming every mistake.
     Rules(RulesArgs),
+    /// The daily digest of the last 24 hours: printed, or mailed to staff with --send.
+    Digest(Box<DigestArgs>),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DigestArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Mail it to every administrator and security officer now (needs [smtp]).
+    #[arg(long)]
+    pub send: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -299,6 +310,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Users { command } => users(command).await,
         Command::Monitor { command: MonitorCommand::Replay(args) } => crate::replay::run(&args),
         Command::Monitor { command: MonitorCommand::Rules(args) } => crate::replay::rules(&args),
+        Command::Monitor { command: MonitorCommand::Digest(args) } => digest(&args).await,
         Command::Vpn { command: VpnCommand::Exposure(args) } => crate::exposure::run(&args).await,
         Command::Audit { command } => {
             let args = match &command {
@@ -320,6 +332,61 @@ pub async fn run(cli: Cli) -> ExitCode {
             code
         }
     }
+}
+
+/// `veilig monitor digest`: the last 24 hours, printed or mailed.
+async fn digest(args: &DigestArgs) -> ExitCode {
+    let config = match load_config(args.serve.store.config.as_deref(), &args.serve.overrides()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let store = match open_store(&config).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let org = config.identity.organisation.clone();
+    let code = if args.send {
+        let Some(smtp) = &config.smtp else {
+            eprintln!("veilig: --send needs a mail server: set smtp.host and smtp.from");
+            return ExitCode::from(2);
+        };
+        let mailer = match veilig_mail::Mailer::new(smtp) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("veilig: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        match veilig_mail::notices::send_digest(&store, &mailer, &org, config.language, &config.public_url, now).await {
+            Ok(n) => {
+                println!("The digest went to {n} administrator(s) and security officer(s).");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("veilig: could not send the digest: {e}");
+                ExitCode::from(1)
+            }
+        }
+    } else {
+        let since = now - 86_400_000;
+        let alerts = store.alerts_since(since, 100_000).await.unwrap_or_default();
+        let blocks: Vec<_> =
+            store.decisions_recent(10_000).await.unwrap_or_default().into_iter().filter(|d| d.created_ms >= since).collect();
+        let until = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC"))
+            .unwrap_or_default();
+        let mail = veilig_mail::notices::digest(config.language, &org, &config.public_url, &until, &alerts, &blocks);
+        println!(
+            "{}
+
+{}",
+            mail.subject, mail.body
+        );
+        ExitCode::SUCCESS
+    };
+    store.close().await;
+    code
 }
 
 /// Opens the database for a command that reads it; never creates an empty one by accident.

@@ -119,5 +119,15 @@ pub fn spawn_mail(config: &Config, store: &Store, bus: &EventBus) -> Result<bool
         config.language,
         config.public_url.clone(),
     );
+    if let Some(hour) = config.digest_hour {
+        veilig_mail::notices::spawn_digest(
+            store.clone(),
+            veilig_mail::Mailer::new(smtp).map_err(|e| e.to_string())?,
+            config.identity.organisation.clone(),
+            config.language,
+            config.public_url.clone(),
+            hour,
+        );
+    }
     Ok(true)
 }

@@ -116,4 +116,20 @@ fn invitations_and_security_notices_are_mailed() {
     }
     let alert = unfold(&sink.wait_for("beheer@gemeente.nl", "port_scan_fast"));
     assert!(alert.contains("203.0.113.66") && alert.contains("/alerts"), "{alert}");
+
+    // The daily digest, sent now from the command line with the same settings: the alert and
+    // the block it caused, in the administrator's language.
+    let db = &server.db;
+    let out = std::process::Command::new(crate::BIN)
+        .args(["monitor", "digest", "--send", "--data"])
+        .arg(&db.data_dir)
+        .args(["--database-url", &db.url])
+        .envs(env)
+        .env_remove("VEILIG_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("went to 1 administrator"));
+    let digest = unfold(&sink.wait_for("beheer@gemeente.nl", "Meest gemelde regels"));
+    assert!(digest.contains("port_scan_fast") && digest.contains("203.0.113.66") && digest.contains("(geblokkeerd)"), "{digest}");
 }
