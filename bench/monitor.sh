@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `veilig monitor replay` beside fail2ban-regex (and CrowdSec when it is set up) on the same
-# generated netfilter + sshd log. Prints detection per attack class and one RESULT line.
+# `veilig monitor replay` beside fail2ban-regex and CrowdSec (when set up with the shared kit's
+# setup_anchors.sh) on the same generated netfilter + sshd log. Prints detection per attack class and one RESULT line.
 # CPU time (user + sys) is the measure: the machines are shared and wall time is noisy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,8 +45,43 @@ if command -v fail2ban-regex >/dev/null && [ -f /etc/fail2ban/filter.d/common.co
   done
   f2b=$(echo "$LINES / $fcpu" | bc -l | xargs printf '%.0f')
 fi
+# CrowdSec (when installed: ../shared/bench/monitor/setup_anchors.sh) in replay mode with the
+# iptables + sshd collections. It is ~300 times slower and needs GiBs, so it reads a smaller
+# log of the same generator (CS_LINES, default 100,000); Veilig reads the same small log too,
+# so the ratio compares like with like.
+cs="n/a"; vs_cs="n/a"; cs_detect=""; v_small_detect=""
+CS_LINES=${CS_LINES:-100000}
+if command -v crowdsec >/dev/null && [ -d /var/lib/crowdsec/hub ]; then
+  kitcopy="$work/kit"
+  mkdir -p "$kitcopy"
+  cp -r "$kit/." "$kitcopy/"
+  (cd "$kitcopy" && ./setup_anchors.sh >/dev/null 2>&1) || true
+  small="$work/fw-small.log"
+  python3 "$kit/gen_fwlog.py" "$small" "$CS_LINES" >/dev/null
+  mkdir -p "$kitcopy/results"
+  (cd "$kitcopy" && ./bench_crowdsec.sh "$small" 1 >"$work/cs.report" 2>&1) || true
+  cstime=$(ls "$kitcopy"/results/cs-*.time 2>/dev/null | head -1)
+  if [ -n "$cstime" ]; then
+    csu=$(sed -n 's/.*user=\([0-9.]*\).*/\1/p' "$cstime"); css=$(sed -n 's/.*sys=\([0-9.]*\).*/\1/p' "$cstime")
+    cs=$(echo "$CS_LINES / ($csu + $css)" | bc -l | xargs printf '%.0f')
+    cs_detect=$(grep '^crowdsec detected:' "$work/cs.report" | sed 's/^crowdsec detected: //')
+    /usr/bin/time -f "%U %S %M" -o "$work/vsmall.time" ./target/release/veilig monitor replay --json --year 2026 "$small" >"$work/small.json" 2>/dev/null
+    read -r su ss _ <"$work/vsmall.time"
+    vsmall=$(echo "$CS_LINES / ($su + $ss + 0.001)" | bc -l | xargs printf '%.0f')
+    vs_cs=$(echo "$vsmall / $cs" | bc -l | xargs printf '%.0f')
+    v_small_detect=$(python3 - "$small.truth.json" "$work/small.json" <<'PY'
+import json, sys
+truth = json.load(open(sys.argv[1]))
+flagged = {json.loads(l)["source"] for l in open(sys.argv[2]) if l.strip()}
+print(" ".join(f"{c}={len(set(ips) & flagged)}/{len(ips)}" for c, ips in truth.items()))
+PY
+)
+  fi
+fi
+
 vrate=$(echo "$LINES / $vcpu" | bc -l | xargs printf '%.0f')
 [ "$f2b" != "n/a" ] && vs_f2b=$(echo "$vrate / $f2b" | bc -l | xargs printf '%.1f')
 cat "$work/veilig.err" >&2
 echo "detection: $(cat "$work/detect")"
-echo "RESULT lines=$LINES lines_per_cpu_second=$vrate vs_fail2ban=$vs_f2b fail2ban_lines_per_cpu_second=$f2b peak_rss_mib=$((vrss / 1024)) vs_crowdsec=n/a $(cat "$work/detect")"
+[ -n "$cs_detect" ] && echo "on $CS_LINES lines: crowdsec detected $cs_detect; veilig detected $v_small_detect"
+echo "RESULT lines=$LINES lines_per_cpu_second=$vrate vs_fail2ban=$vs_f2b fail2ban_lines_per_cpu_second=$f2b vs_crowdsec=$vs_cs crowdsec_lines_per_cpu_second=$cs peak_rss_mib=$((vrss / 1024)) $(cat "$work/detect")"
