@@ -89,6 +89,8 @@ impl Ingest {
         );
         e.src = Some(src);
         e.user = email;
+        let line = format!("veilig: sign-in {} for {email} from {ip}", if ok { "succeeded" } else { "failed" });
+        e.line = &line;
         self.counters.events.fetch_add(1, Ordering::Relaxed);
         let mut alerts = Vec::new();
         {
@@ -122,6 +124,7 @@ impl Ingest {
             status: "open".to_owned(),
             created_ms: now,
             assignee: None,
+            example: Some(example.to_owned()),
         };
         if let Err(e) = self.store.alert_insert(&record).await {
             tracing::error!(error = %e, "could not store an alert");
@@ -152,6 +155,7 @@ impl Ingest {
                 status: "open".to_owned(),
                 created_ms: self.clock.now_ms(),
                 assignee: None,
+                example: (!a.example.is_empty()).then(|| a.example.clone()),
             };
             if let Err(e) = self.store.alert_insert(&record).await {
                 tracing::error!(error = %e, "could not store an alert");

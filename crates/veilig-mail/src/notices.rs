@@ -332,6 +332,7 @@ mod tests {
             status: status.into(),
             created_ms: 0,
             assignee: None,
+            example: None,
         };
         let alerts = [
             alert("port_scan_fast", "high", "203.0.113.7", "open"),

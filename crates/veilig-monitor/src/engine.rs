@@ -75,6 +75,16 @@ pub struct Alert {
     pub last_seen_ms: i64,
     pub count: usize,
     pub summary: String,
+    /// The line that completed the alert (at most 500 characters), so it explains itself.
+    pub example: String,
+}
+
+/// An example line, cut at a character boundary.
+fn example_of(line: &str) -> String {
+    match line.char_indices().nth(500) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_owned(),
+    }
 }
 
 /// One rule's state for one key. Nothing is allocated until the rule first matches.
@@ -349,6 +359,7 @@ impl Engine {
                     last_seen_ms: e.ts_ms,
                     count,
                     summary,
+                    example: example_of(e.line),
                 });
             }
         }

@@ -40,6 +40,8 @@ pub struct Event<'a> {
     pub user: &'a str,
     /// Which program or device wrote it (`kernel`, `sshd`, `filterlog`).
     pub source: &'a str,
+    /// The whole line, for the example an alert shows.
+    pub line: &'a str,
 }
 
 impl<'a> Event<'a> {
@@ -56,6 +58,7 @@ impl<'a> Event<'a> {
             iface: "",
             user: "",
             source,
+            line: "",
         }
     }
 }

@@ -62,6 +62,16 @@ pub enum Parsed<'a> {
 /// Parses one line. `year` completes time stamps that have none.
 pub fn parse_line(line: &str, format: Format, year: i32) -> Parsed<'_> {
     let line = line.trim_end_matches(['\r', '\n']);
+    match parse_inner(line, format, year) {
+        Parsed::Event(mut e) => {
+            e.line = line;
+            Parsed::Event(e)
+        }
+        other => other,
+    }
+}
+
+fn parse_inner(line: &str, format: Format, year: i32) -> Parsed<'_> {
     if line.is_empty() {
         return Parsed::Ignored;
     }

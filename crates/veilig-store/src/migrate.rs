@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_ingest.sql"),
         postgres: include_str!("../migrations/postgres/0007_ingest.sql"),
     },
+    Migration {
+        version: 8,
+        name: "alert_example",
+        sqlite: include_str!("../migrations/sqlite/0008_alert_example.sql"),
+        postgres: include_str!("../migrations/postgres/0008_alert_example.sql"),
+    },
 ];
 
 /// A migration that this call applied.

@@ -19,6 +19,8 @@ pub struct AlertRecord {
     pub created_ms: i64,
     /// The e-mail address of the person handling it.
     pub assignee: Option<String>,
+    /// The log line that completed the alert.
+    pub example: Option<String>,
 }
 
 /// A comment on an alert.
@@ -42,7 +44,8 @@ pub struct AlertFilter {
     pub assignee: Option<String>,
 }
 
-const COLS: &str = "id, rule, severity, source, username, first_seen_ms, last_seen_ms, count, summary, status, created_ms, assignee";
+const COLS: &str =
+    "id, rule, severity, source, username, first_seen_ms, last_seen_ms, count, summary, status, created_ms, assignee, example";
 
 fn alert(r: &Row) -> Result<AlertRecord> {
     Ok(AlertRecord {
@@ -58,13 +61,14 @@ fn alert(r: &Row) -> Result<AlertRecord> {
         status: r.text(9)?,
         created_ms: r.int(10)?,
         assignee: r.opt_text(11)?,
+        example: r.opt_text(12)?,
     })
 }
 
 impl Store {
     pub async fn alert_insert(&self, a: &AlertRecord) -> Result<()> {
         self.execute(
-            &format!("INSERT INTO alerts ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
+            &format!("INSERT INTO alerts ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
             &[
                 (&a.id).into(),
                 (&a.rule).into(),
@@ -78,6 +82,7 @@ impl Store {
                 (&a.status).into(),
                 Arg::Int(a.created_ms),
                 a.assignee.clone().into(),
+                a.example.clone().into(),
             ],
         )
         .await

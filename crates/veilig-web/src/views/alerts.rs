@@ -43,6 +43,8 @@ pub struct AlertView {
     pub status: String,
     /// The e-mail address of the person handling it.
     pub assignee: Option<String>,
+    /// The log line that completed the alert.
+    pub example: Option<String>,
 }
 
 impl From<AlertRecord> for AlertView {
@@ -59,6 +61,7 @@ impl From<AlertRecord> for AlertView {
             summary: a.summary,
             status: a.status,
             assignee: a.assignee,
+            example: a.example,
         }
     }
 }

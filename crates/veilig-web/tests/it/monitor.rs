@@ -23,6 +23,7 @@ fn alert(app: &TestApp, rule: &str, severity: &str, source: &str, status: &str) 
         status: status.into(),
         created_ms: now,
         assignee: None,
+        example: Some(format!("Nov 27 06:00:00 gw sshd[9]: Failed password for root from {source} port 4000 ssh2")),
     };
     app.rt.block_on(app.store.alert_insert(&a)).unwrap();
     a.id
@@ -72,6 +73,8 @@ fn alerts_are_filtered_assigned_and_commented() {
     assert_security_headers(&page);
     assert!(page.body.contains("Bekend adres van ") && !page.body.contains("<script>scanner"), "comments are escaped");
     assert!(page.body.contains("beheer@gemeente.nl"));
+    assert!(page.body.contains("Failed password for root from 203.0.113.7 port 4000"), "the example line is shown");
+    assert!(detail["alert"]["example"].as_str().unwrap().contains("sshd[9]"));
     let list = app.get("/alerts?status=closed");
     assert!(list.body.contains("port_scan_fast") && !list.body.contains("port_scan_slow from"), "the filter applies to the page");
 

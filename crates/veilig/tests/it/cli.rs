@@ -110,9 +110,14 @@ fn monitor_replay_finds_attacks_and_survives_garbage() {
     let scan = alerts.iter().find(|a| a["rule"] == "port_scan_fast").unwrap();
     assert_eq!(scan["source"], "203.0.113.9");
     assert_eq!(scan["first_seen"], "2026-11-27T06:00:00Z");
-    for key in ["rule", "severity", "source", "user", "first_seen", "last_seen", "count", "summary"] {
+    for key in ["rule", "severity", "source", "user", "first_seen", "last_seen", "count", "summary", "example"] {
         assert!(scan.get(key).is_some(), "{key} missing");
     }
+    let example = scan["example"].as_str().unwrap();
+    assert!(
+        example.starts_with("Nov 27 06:00:") && example.contains("SRC=203.0.113.9"),
+        "the alert names the line that completed it: {example}"
+    );
     assert!(err.contains("4 not understood"), "{err}");
 
     let (code, _, err) = veilig(&["monitor", "replay", "--format", "cisco", log.to_str().unwrap()]);

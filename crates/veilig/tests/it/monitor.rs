@@ -243,6 +243,7 @@ fn syslog_attack_is_alerted_blocked_in_nftables_and_sent_to_a_webhook() {
     assert!(sets.contains("10.99.1.2 timeout 1h") && sets.contains("2001:db8:66::1 timeout 1h"), "{sets}");
     let detail = api("GET", &format!("/api/v1/alerts/{ssh_id}"), None).json();
     assert_eq!(detail["decisions"][0]["network"], "10.99.1.2/32", "the alert names its block");
+    assert!(detail["alert"]["example"].as_str().unwrap().contains("Failed password for root from 10.99.1.2"), "{detail}");
 
     // The block works: the attacking host no longer reaches the gateway; the other one does.
     assert!(!lab.reaches(&lab.home, &portal, Duration::from_secs(2)), "the blocked host still reaches the portal");
