@@ -79,9 +79,25 @@ PY
   fi
 fi
 
+# Veilig's own generator (bench/loggen.py): eight formats, IPv4 and IPv6, other attack shapes.
+own="$work/own.log"
+python3 bench/loggen.py "$own" "$LINES" --seed 7 2>/dev/null
+/usr/bin/time -f "%U %S %M" -o "$work/own.time" ./target/release/veilig monitor replay --json --year 2026 "$own" >"$work/own.json" 2>/dev/null
+read -r ou os orss <"$work/own.time"
+own_rate=$(echo "$LINES / ($ou + $os)" | bc -l | xargs printf '%.0f')
+own_detect=$(python3 - "$own.truth.json" "$work/own.json" <<'PY'
+import json, sys
+truth = json.load(open(sys.argv[1]))
+flagged = {json.loads(l)["source"] for l in open(sys.argv[2]) if l.strip()}
+attackers = set().union(*truth.values())
+print(" ".join(f"{c}={len(set(ips) & flagged)}/{len(ips)}" for c, ips in truth.items()), f"benign_flagged={len(flagged - attackers)}")
+PY
+)
+
 vrate=$(echo "$LINES / $vcpu" | bc -l | xargs printf '%.0f')
 [ "$f2b" != "n/a" ] && vs_f2b=$(echo "$vrate / $f2b" | bc -l | xargs printf '%.1f')
 cat "$work/veilig.err" >&2
 echo "detection: $(cat "$work/detect")"
+echo "own generator ($LINES lines, eight formats): $own_rate lines per CPU-second, peak $((orss / 1024)) MiB; detected $own_detect"
 [ -n "$cs_detect" ] && echo "on $CS_LINES lines: crowdsec detected $cs_detect; veilig detected $v_small_detect"
-echo "RESULT lines=$LINES lines_per_cpu_second=$vrate vs_fail2ban=$vs_f2b fail2ban_lines_per_cpu_second=$f2b vs_crowdsec=$vs_cs crowdsec_lines_per_cpu_second=$cs peak_rss_mib=$((vrss / 1024)) $(cat "$work/detect")"
+echo "RESULT lines=$LINES lines_per_cpu_second=$vrate vs_fail2ban=$vs_f2b fail2ban_lines_per_cpu_second=$f2b vs_crowdsec=$vs_cs crowdsec_lines_per_cpu_second=$cs peak_rss_mib=$((vrss / 1024)) $(cat "$work/detect") own_lines_per_cpu_second=$own_rate"
