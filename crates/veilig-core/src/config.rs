@@ -567,33 +567,14 @@ impl Config {
                 .problem("monitor.syslog_tls", "syslog over TLS uses the portal's certificate: set server.tls_cert and server.tls_key too");
         }
         let log_files = layers
-            .get("monitor.files", |s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        let path = PathBuf::from(p);
-                        if path.is_absolute() { Ok(path) } else { Err(format!("'{p}' is not an absolute path, such as /var/log/ufw.log")) }
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
+            .get("monitor.files", |s| parse_paths(s, Path::is_absolute, "is not an absolute path, such as /var/log/ufw.log"))
             .unwrap_or_default();
         let rules_dir = layers.get("monitor.rules", |s| {
             let p = PathBuf::from(s.trim());
             if p.is_dir() { Ok(p) } else { Err(format!("'{s}' is not a folder")) }
         });
-        let geoip = layers
-            .get("monitor.geoip", |s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        let path = PathBuf::from(p);
-                        if path.is_file() { Ok(path) } else { Err(format!("'{p}' is not a file (a .mmdb country database)")) }
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .unwrap_or_default();
+        let geoip =
+            layers.get("monitor.geoip", |s| parse_paths(s, Path::is_file, "is not a file (a .mmdb country database)")).unwrap_or_default();
         let digest_hour = layers
             .get("monitor.digest_hour", |s| match s.trim() {
                 "off" => Ok(None),
@@ -913,6 +894,18 @@ fn parse_in_range(s: &str, min: u64, max: u64) -> Result<u64, String> {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!("'{s}' is not a whole number from {min} to {max}")),
     }
+}
+
+/// A comma-separated list of paths, each passing `ok` (else: `'PATH' why`).
+fn parse_paths(s: &str, ok: impl Fn(&Path) -> bool, why: &str) -> Result<Vec<PathBuf>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let path = PathBuf::from(p);
+            if ok(&path) { Ok(path) } else { Err(format!("'{p}' {why}")) }
+        })
+        .collect()
 }
 
 fn parse_networks(s: &str) -> Result<Vec<IpNet>, String> {

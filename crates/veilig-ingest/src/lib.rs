@@ -212,26 +212,38 @@ pub async fn spawn_udp(addr: SocketAddr, ingest: Arc<Ingest>) -> std::io::Result
     Ok(local)
 }
 
+/// Accepts connections for ever, each served on its own task by `serve`; accept errors (out of
+/// file descriptors, say) are logged and retried.
+fn spawn_accept<F, Fut>(listener: TcpListener, what: &'static str, serve: F)
+where
+    F: Fn(tokio::net::TcpStream, SocketAddr) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => {
+                    tokio::spawn(serve(stream, peer));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "{what} accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    });
+}
+
 /// Listens for syslog over TCP; returns the bound address.
 pub async fn spawn_tcp(addr: SocketAddr, ingest: Arc<Ingest>) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = match listener.accept().await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "syslog TCP accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let ingest = ingest.clone();
-            tokio::spawn(async move {
-                if let Err(e) = read_frames(BufReader::new(stream), &ingest).await {
-                    tracing::debug!(error = %e, "syslog TCP connection ended");
-                }
-            });
+    spawn_accept(listener, "syslog TCP", move |stream, _peer| {
+        let ingest = ingest.clone();
+        async move {
+            if let Err(e) = read_frames(BufReader::new(stream), &ingest).await {
+                tracing::debug!(error = %e, "syslog TCP connection ended");
+            }
         }
     });
     Ok(local)
@@ -245,33 +257,23 @@ const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
 pub async fn spawn_tls(addr: SocketAddr, acceptor: tokio_rustls::TlsAcceptor, ingest: Arc<Ingest>) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "syslog TLS accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
+    spawn_accept(listener, "syslog TLS", move |stream, peer| {
+        let (ingest, acceptor) = (ingest.clone(), acceptor.clone());
+        async move {
+            let tls = match tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(stream)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::info!(%peer, error = %e, "syslog TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::info!(%peer, "syslog TLS handshake timed out");
+                    return;
                 }
             };
-            let (ingest, acceptor) = (ingest.clone(), acceptor.clone());
-            tokio::spawn(async move {
-                let tls = match tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::info!(%peer, error = %e, "syslog TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::info!(%peer, "syslog TLS handshake timed out");
-                        return;
-                    }
-                };
-                if let Err(e) = read_frames(BufReader::new(tls), &ingest).await {
-                    tracing::debug!(error = %e, "syslog TLS connection ended");
-                }
-            });
+            if let Err(e) = read_frames(BufReader::new(tls), &ingest).await {
+                tracing::debug!(error = %e, "syslog TLS connection ended");
+            }
         }
     });
     Ok(local)
