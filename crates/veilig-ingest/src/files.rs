@@ -211,7 +211,7 @@ async fn read_some(f: &mut Followed, ingest: &Ingest) -> std::io::Result<usize> 
     // after a restart, never half.
     f.offset += start as u64;
     if !text.is_empty() {
-        ingest.message(&text).await;
+        ingest.message_from(&format!("file {}", f.path.display()), &text).await;
     }
     Ok(n)
 }
@@ -222,7 +222,7 @@ async fn flush_partial(f: &mut Followed, ingest: &Ingest) {
         let text = String::from_utf8_lossy(&f.partial).into_owned();
         f.offset += f.partial.len() as u64;
         f.partial.clear();
-        ingest.message(&text).await;
+        ingest.message_from(&format!("file {}", f.path.display()), &text).await;
     }
 }
 

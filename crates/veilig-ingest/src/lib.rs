@@ -8,6 +8,7 @@
 
 pub mod files;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,7 +34,39 @@ pub struct Counters {
     pub alerts: AtomicU64,
 }
 
+/// What one sender (a syslog peer's address, or a followed file) brought in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SenderStats {
+    pub sender: String,
+    pub lines: u64,
+    pub events: u64,
+    pub unparsed: u64,
+    pub last_ms: i64,
+}
+
+/// A line that was not understood, kept in memory for the administrator (never stored).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sample {
+    pub sender: String,
+    pub reason: String,
+    pub line: String,
+    pub at_ms: i64,
+}
+
+/// Senders tracked at once; past it, the one heard from longest ago is forgotten.
+pub const MAX_SENDERS: usize = 1024;
+/// Unparsed lines kept as samples (the newest), each cut to [`SAMPLE_CHARS`] characters.
+pub const MAX_SAMPLES: usize = 20;
+pub const SAMPLE_CHARS: usize = 300;
+
+#[derive(Default)]
+struct Inputs {
+    senders: HashMap<String, SenderStats>,
+    samples: std::collections::VecDeque<Sample>,
+}
+
 pub struct Ingest {
+    inputs: Mutex<Inputs>,
     engine: Mutex<Engine>,
     store: Store,
     bus: EventBus,
@@ -54,28 +87,81 @@ impl Ingest {
 
     /// With an engine made ready (rules, GeoIP database).
     pub fn with_engine(store: Store, bus: EventBus, clock: SharedClock, engine: Engine) -> Arc<Ingest> {
-        Arc::new(Ingest { engine: Mutex::new(engine), store, bus, clock, counters: Counters::default() })
+        Arc::new(Ingest {
+            inputs: Mutex::new(Inputs::default()),
+            engine: Mutex::new(engine),
+            store,
+            bus,
+            clock,
+            counters: Counters::default(),
+        })
     }
 
     /// Parses one message and feeds the engine; stores and announces the alerts it completes.
     pub async fn message(&self, text: &str) {
+        self.message_from("unknown", text).await;
+    }
+
+    /// [`Ingest::message`] from a named sender (a peer's address, `file /var/log/x`), counted
+    /// per sender, with samples of lines not understood.
+    pub async fn message_from(&self, sender: &str, text: &str) {
         let year = self.clock.now().year();
         let mut alerts: Vec<Alert> = Vec::new();
+        let (mut lines, mut events, mut unparsed) = (0u64, 0u64, 0u64);
+        let mut samples = Vec::new();
         for line in text.lines() {
-            self.counters.received.fetch_add(1, Ordering::Relaxed);
+            lines += 1;
             match parse_line(line, Format::Auto, year) {
                 Parsed::Event(e) => {
-                    self.counters.events.fetch_add(1, Ordering::Relaxed);
+                    events += 1;
                     let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
                     engine.push(&e, &mut alerts);
                 }
                 Parsed::Ignored => {}
-                Parsed::Unparsed(_) => {
-                    self.counters.unparsed.fetch_add(1, Ordering::Relaxed);
+                Parsed::Unparsed(reason) => {
+                    unparsed += 1;
+                    if samples.len() < MAX_SAMPLES && !line.trim().is_empty() {
+                        samples.push((reason, line.chars().take(SAMPLE_CHARS).collect::<String>()));
+                    }
                 }
             }
         }
+        self.counters.received.fetch_add(lines, Ordering::Relaxed);
+        self.counters.events.fetch_add(events, Ordering::Relaxed);
+        self.counters.unparsed.fetch_add(unparsed, Ordering::Relaxed);
+        self.count(sender, lines, events, unparsed, samples);
         self.store_alerts(alerts).await;
+    }
+
+    fn count(&self, sender: &str, lines: u64, events: u64, unparsed: u64, samples: Vec<(&str, String)>) {
+        let now = self.clock.now_ms();
+        let mut inputs = self.inputs.lock().unwrap_or_else(|p| p.into_inner());
+        if !inputs.senders.contains_key(sender)
+            && inputs.senders.len() >= MAX_SENDERS
+            && let Some(oldest) = inputs.senders.values().min_by_key(|s| s.last_ms).map(|s| s.sender.clone())
+        {
+            inputs.senders.remove(&oldest);
+        }
+        let s =
+            inputs.senders.entry(sender.to_owned()).or_insert_with(|| SenderStats { sender: sender.to_owned(), ..SenderStats::default() });
+        s.lines += lines;
+        s.events += events;
+        s.unparsed += unparsed;
+        s.last_ms = now;
+        for (reason, line) in samples {
+            if inputs.samples.len() >= MAX_SAMPLES {
+                inputs.samples.pop_front();
+            }
+            inputs.samples.push_back(Sample { sender: sender.to_owned(), reason: reason.to_owned(), line, at_ms: now });
+        }
+    }
+
+    /// The senders (most lines first) and the newest samples of lines not understood.
+    pub fn inputs(&self) -> (Vec<SenderStats>, Vec<Sample>) {
+        let inputs = self.inputs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut senders: Vec<SenderStats> = inputs.senders.values().cloned().collect();
+        senders.sort_by(|a, b| b.lines.cmp(&a.lines).then_with(|| a.sender.cmp(&b.sender)));
+        (senders, inputs.samples.iter().rev().cloned().collect())
     }
 
     /// Feeds one of Veilig's own sign-ins (or failures) to the engine, as if a log line had
@@ -198,9 +284,9 @@ pub async fn spawn_udp(addr: SocketAddr, ingest: Arc<Ingest>) -> std::io::Result
         let mut buf = vec![0u8; MAX_FRAME];
         loop {
             match socket.recv_from(&mut buf).await {
-                Ok((n, _peer)) => {
+                Ok((n, peer)) => {
                     let text = String::from_utf8_lossy(&buf[..n]);
-                    ingest.message(&text).await;
+                    ingest.message_from(&peer.ip().to_string(), &text).await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "syslog UDP receive failed");
@@ -238,10 +324,10 @@ where
 pub async fn spawn_tcp(addr: SocketAddr, ingest: Arc<Ingest>) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    spawn_accept(listener, "syslog TCP", move |stream, _peer| {
+    spawn_accept(listener, "syslog TCP", move |stream, peer| {
         let ingest = ingest.clone();
         async move {
-            if let Err(e) = read_frames(BufReader::new(stream), &ingest).await {
+            if let Err(e) = read_frames(BufReader::new(stream), &ingest, &peer.ip().to_string()).await {
                 tracing::debug!(error = %e, "syslog TCP connection ended");
             }
         }
@@ -271,7 +357,7 @@ pub async fn spawn_tls(addr: SocketAddr, acceptor: tokio_rustls::TlsAcceptor, in
                     return;
                 }
             };
-            if let Err(e) = read_frames(BufReader::new(tls), &ingest).await {
+            if let Err(e) = read_frames(BufReader::new(tls), &ingest, &peer.ip().to_string()).await {
                 tracing::debug!(error = %e, "syslog TLS connection ended");
             }
         }
@@ -281,7 +367,7 @@ pub async fn spawn_tls(addr: SocketAddr, acceptor: tokio_rustls::TlsAcceptor, in
 
 /// Reads RFC 6587 frames: `LEN SP MSG` (octet counting) or `MSG LF` (non-transparent framing),
 /// chosen per frame by its first byte.
-async fn read_frames<R: tokio::io::AsyncBufRead + Unpin>(mut r: R, ingest: &Ingest) -> std::io::Result<()> {
+async fn read_frames<R: tokio::io::AsyncBufRead + Unpin>(mut r: R, ingest: &Ingest, sender: &str) -> std::io::Result<()> {
     let mut frame = Vec::with_capacity(1024);
     loop {
         let first = match r.fill_buf().await?.first() {
@@ -298,7 +384,7 @@ async fn read_frames<R: tokio::io::AsyncBufRead + Unpin>(mut r: R, ingest: &Inge
                 // Not a length after all: treat the rest of the line as a message.
                 frame.extend_from_slice(&len_text);
                 (&mut r).take(MAX_FRAME as u64).read_until(b'\n', &mut frame).await?;
-                ingest.message(&String::from_utf8_lossy(&frame)).await;
+                ingest.message_from(sender, &String::from_utf8_lossy(&frame)).await;
                 continue;
             };
             if len > MAX_FRAME {
@@ -326,6 +412,6 @@ async fn read_frames<R: tokio::io::AsyncBufRead + Unpin>(mut r: R, ingest: &Inge
                 continue;
             }
         }
-        ingest.message(&String::from_utf8_lossy(&frame)).await;
+        ingest.message_from(sender, &String::from_utf8_lossy(&frame)).await;
     }
 }

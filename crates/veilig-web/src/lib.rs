@@ -34,6 +34,8 @@ pub struct AppState {
     pub identity: veilig_identity::Identity,
     pub vpn: veilig_vpn::Vpn,
     pub respond: veilig_respond::Responder,
+    /// The live inputs (per-sender counts, samples of lines not understood).
+    pub ingest: Arc<veilig_ingest::Ingest>,
 }
 
 impl AppState {
@@ -45,8 +47,9 @@ impl AppState {
         identity: veilig_identity::Identity,
         vpn: veilig_vpn::Vpn,
         respond: veilig_respond::Responder,
+        ingest: Arc<veilig_ingest::Ingest>,
     ) -> Self {
-        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()), identity, vpn, respond }
+        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()), identity, vpn, respond, ingest }
     }
 }
 

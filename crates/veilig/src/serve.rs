@@ -244,7 +244,7 @@ pub async fn serve(config: Config) -> ExitCode {
     }
     responder.spawn();
     responder.spawn_webhooks();
-    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity, vpn, responder);
+    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity, vpn, responder, ingest.clone());
     let app = veilig_web::router(state);
     bus.publish(Event::ServerStarted { version: veilig_core::VERSION.to_owned() });
 

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}/assign", axum::routing::post(page_assign))
         .route("/alerts/{id}/comments", axum::routing::post(page_comment))
         .route("/api/v1/alerts", get(api_list))
+        .route("/api/v1/inputs", get(api_inputs))
         .route("/api/v1/alerts/{id}", get(api_get))
         .route("/api/v1/alerts/{id}/status", axum::routing::post(api_status))
         .route("/api/v1/alerts/{id}/assign", axum::routing::post(api_assign))
@@ -64,6 +65,24 @@ impl From<AlertRecord> for AlertView {
             example: a.example,
         }
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InputsView {
+    /// Per sender (a syslog peer's address, or `file PATH`), most lines first.
+    #[schema(value_type = Vec<Object>)]
+    pub senders: Vec<veilig_ingest::SenderStats>,
+    /// The newest lines that were not understood (kept in memory only), with the reason.
+    #[schema(value_type = Vec<Object>)]
+    pub samples: Vec<veilig_ingest::Sample>,
+}
+
+/// What the live inputs brought in since the start: lines, events and lines not understood
+/// per sender, and samples of the latter.
+#[utoipa::path(get, path = "/api/v1/inputs", responses((status = 200, body = InputsView)))]
+pub async fn api_inputs(State(state): State<AppState>, _s: Staff) -> Json<InputsView> {
+    let (senders, samples) = state.ingest.inputs();
+    Json(InputsView { senders, samples })
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -305,6 +324,8 @@ struct AlertsPage {
     rules: Vec<String>,
     rows: Vec<AlertRow>,
     syslog: Vec<String>,
+    senders: Vec<(veilig_ingest::SenderStats, String)>,
+    samples: Vec<veilig_ingest::Sample>,
     hours: Vec<Hour>,
     max: usize,
 }
@@ -373,7 +394,16 @@ async fn page(
     let (hours, max) = timeline(&records);
     let mut rules: Vec<String> = veilig_monitor::rules::pack().into_iter().map(|r| r.name).collect();
     rules.push("vpn_device_probing".to_owned());
-    render(&AlertsPage { ctx, filter, rules, rows, syslog, hours, max })
+    let (senders, samples) = state.ingest.inputs();
+    let senders = senders
+        .into_iter()
+        .take(20)
+        .map(|s| {
+            let when = format_ms(s.last_ms);
+            (s, when)
+        })
+        .collect();
+    render(&AlertsPage { ctx, filter, rules, rows, syslog, senders, samples: samples.into_iter().take(5).collect(), hours, max })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -21,7 +21,7 @@ use crate::metrics::Gauges;
     ),
     paths(
         healthz, status, super::audit::api_list, super::audit::api_verify, super::alerts::api_list, super::alerts::api_status,
-        super::alerts::api_get, super::alerts::api_assign, super::alerts::api_comment,
+        super::alerts::api_get, super::alerts::api_assign, super::alerts::api_comment, super::alerts::api_inputs,
         super::blocks::api_decisions, super::blocks::api_block, super::blocks::api_unblock, super::blocks::api_allowlist,
         super::blocks::api_allow, super::blocks::api_disallow, super::blocks::api_token, super::blocks::api_webhooks,
         super::blocks::api_add_webhook, super::blocks::api_remove_webhook, super::blocks::api_test_webhook,

@@ -22,6 +22,7 @@ pub struct TestApp {
     pub store: Store,
     pub identity: veilig_identity::Identity,
     pub vpn: veilig_vpn::Vpn,
+    pub ingest: Arc<veilig_ingest::Ingest>,
     pub rt: tokio::runtime::Runtime,
     pub agent: http::Agent,
     /// The CSRF token of `agent`'s browser session, once signed in.
@@ -52,7 +53,7 @@ impl TestApp {
     /// (without a data plane) with 10.20.0.0/16 behind it.
     pub fn with_config(overrides: Overrides, change: impl FnOnce(&mut Config)) -> TestApp {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let (base, clock, store, identity, vpn) = rt.block_on(async {
+        let (base, clock, store, identity, vpn, ingest) = rt.block_on(async {
             let db = veilig_testkit::fresh_database().await;
             let overrides = Overrides { database_url: Some(db.url.clone()), data: Some(db.data_dir.display().to_string()), ..overrides };
             let mut config = Config::load(&overrides, None).unwrap();
@@ -89,17 +90,26 @@ impl TestApp {
                 veilig_identity::crypto::SecretBox::new(&[7u8; 32]),
                 "http://veilig.test",
             );
-            let state =
-                veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, identity.clone(), vpn.clone(), respond.clone());
+            let ingest = veilig_ingest::Ingest::new(store.clone(), bus.clone(), clock.clone());
+            let state = veilig_web::AppState::new(
+                store.clone(),
+                clock.clone(),
+                config,
+                bus,
+                identity.clone(),
+                vpn.clone(),
+                respond.clone(),
+                ingest.clone(),
+            );
             let app = veilig_web::router(state);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             tokio::spawn(async move {
                 axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
             });
-            (format!("http://{addr}"), clock, store, identity, vpn)
+            (format!("http://{addr}"), clock, store, identity, vpn, ingest)
         });
-        TestApp { base, clock, store, identity, vpn, rt, agent: http::agent(), csrf: Default::default() }
+        TestApp { base, clock, store, identity, vpn, ingest, rt, agent: http::agent(), csrf: Default::default() }
     }
 
     /// A second handle on the same running app (another browser).
@@ -110,6 +120,7 @@ impl TestApp {
             store: self.store.clone(),
             identity: self.identity.clone(),
             vpn: self.vpn.clone(),
+            ingest: self.ingest.clone(),
             rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
             agent: http::agent(),
             csrf: Default::default(),

@@ -172,3 +172,29 @@ fn staff_block_by_hand_keep_an_allow_list_and_feed_edge_firewalls() {
     }
     assert!(audit.iter().all(|r| !r.details.contains("s3cr3t-path")), "the webhook URL is not in the audit log");
 }
+
+/// Per sender: lines, events and lines not understood, with samples of the latter, so an
+/// administrator sees a device whose format Veilig does not read.
+#[test]
+fn inputs_are_counted_per_sender_with_samples_of_lines_not_understood() {
+    let app = TestApp::start();
+    app.sign_in_admin();
+    let good = "Nov 27 06:00:00 gw sshd[9]: Failed password for root from 198.51.100.7 port 4000 ssh2";
+    app.rt.block_on(app.ingest.message_from("192.0.2.10", &format!("{good}\n{good}\nthis is not a log line\n")));
+    app.rt.block_on(app.ingest.message_from("file /var/log/ufw.log", &format!("{good}\n")));
+    let r = app.api("GET", "/api/v1/inputs", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["senders"][0]["sender"], "192.0.2.10");
+    assert_eq!(
+        (v["senders"][0]["lines"].as_u64(), v["senders"][0]["events"].as_u64(), v["senders"][0]["unparsed"].as_u64()),
+        (Some(3), Some(2), Some(1))
+    );
+    assert_eq!(v["senders"][1]["sender"], "file /var/log/ufw.log");
+    assert_eq!(v["samples"][0]["line"], "this is not a log line");
+    assert_eq!(v["samples"][0]["reason"], "no syslog header");
+    let page = app.get("/alerts");
+    assert!(page.body.contains("192.0.2.10") && page.body.contains("this is not a log line"));
+    let (anna, _) = app.employee("anna@gemeente.nl", &[]);
+    assert_eq!(anna.api("GET", "/api/v1/inputs", None).status, 403);
+}

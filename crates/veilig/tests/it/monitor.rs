@@ -62,6 +62,12 @@ fn syslog_over_udp_and_tcp_raises_alerts() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(rules.len(), 3, "no other alerts: {rules:?}");
+    // The sender is counted; the garbage line is sampled for the administrator.
+    let inputs = http::get(&agent, &server.url("/api/v1/inputs")).json();
+    let sender = &inputs["senders"][0];
+    assert_eq!(sender["sender"], "127.0.0.1");
+    assert!(sender["lines"].as_u64().unwrap() >= 52 && sender["unparsed"].as_u64().unwrap() >= 1, "{inputs}");
+    assert!(inputs["samples"].as_array().unwrap().iter().any(|s| s["line"].as_str().unwrap().contains("not syslog")), "{inputs}");
     let page = http::get(&agent, &server.url("/alerts"));
     assert!(page.body.contains("port_scan_fast") && page.body.contains("203.0.113.9"));
     assert_eq!(http::get(&http::agent(), &server.url("/api/v1/alerts")).status, 401, "alerts are for staff");
