@@ -38,18 +38,27 @@ pub struct AppState {
     pub ingest: Arc<veilig_ingest::Ingest>,
 }
 
+/// The capabilities the pages and API call into.
+pub struct Capabilities {
+    pub identity: veilig_identity::Identity,
+    pub vpn: veilig_vpn::Vpn,
+    pub respond: veilig_respond::Responder,
+    pub ingest: Arc<veilig_ingest::Ingest>,
+}
+
 impl AppState {
-    pub fn new(
-        store: Store,
-        clock: SharedClock,
-        config: Config,
-        bus: EventBus,
-        identity: veilig_identity::Identity,
-        vpn: veilig_vpn::Vpn,
-        respond: veilig_respond::Responder,
-        ingest: Arc<veilig_ingest::Ingest>,
-    ) -> Self {
-        AppState { store, clock, config: Arc::new(config), bus, metrics: Arc::new(Metrics::default()), identity, vpn, respond, ingest }
+    pub fn new(store: Store, clock: SharedClock, config: Config, bus: EventBus, c: Capabilities) -> Self {
+        AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+            bus,
+            metrics: Arc::new(Metrics::default()),
+            identity: c.identity,
+            vpn: c.vpn,
+            respond: c.respond,
+            ingest: c.ingest,
+        }
     }
 }
 

@@ -244,7 +244,13 @@ pub async fn serve(config: Config) -> ExitCode {
     }
     responder.spawn();
     responder.spawn_webhooks();
-    let state = AppState::new(store.clone(), clock.clone(), config, bus.clone(), identity, vpn, responder, ingest.clone());
+    let state = AppState::new(
+        store.clone(),
+        clock.clone(),
+        config,
+        bus.clone(),
+        veilig_web::Capabilities { identity, vpn, respond: responder, ingest: ingest.clone() },
+    );
     let app = veilig_web::router(state);
     bus.publish(Event::ServerStarted { version: veilig_core::VERSION.to_owned() });
 

@@ -91,16 +91,9 @@ impl TestApp {
                 "http://veilig.test",
             );
             let ingest = veilig_ingest::Ingest::new(store.clone(), bus.clone(), clock.clone());
-            let state = veilig_web::AppState::new(
-                store.clone(),
-                clock.clone(),
-                config,
-                bus,
-                identity.clone(),
-                vpn.clone(),
-                respond.clone(),
-                ingest.clone(),
-            );
+            let capabilities =
+                veilig_web::Capabilities { identity: identity.clone(), vpn: vpn.clone(), respond: respond.clone(), ingest: ingest.clone() };
+            let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, capabilities);
             let app = veilig_web::router(state);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
