@@ -180,6 +180,12 @@ pub const SETTINGS: &[Setting] = &[
         doc: "MaxMind DB country databases (.mmdb), comma-separated, for the country rules; scripts/geoip fetches one (default none)",
     },
     Setting {
+        key: "monitor.lists",
+        env: "VEILIG_LISTS",
+        flag: "",
+        doc: "imported address lists for the rules, comma-separated NAME=FILE or FILE (name: the file's stem); the shipped rules use one named blocklist (default none)",
+    },
+    Setting {
         key: "monitor.digest_hour",
         env: "VEILIG_DIGEST_HOUR",
         flag: "",
@@ -321,6 +327,8 @@ pub struct Config {
     pub geoip: Vec<PathBuf>,
     /// Hour (UTC) of the daily digest; `None` is off.
     pub digest_hour: Option<u8>,
+    /// Imported address lists: (name, file).
+    pub lists: Vec<(String, PathBuf)>,
     pub vpn: VpnConfig,
     pub response: ResponseConfig,
     /// The configuration file that was read, if any.
@@ -575,6 +583,16 @@ impl Config {
         });
         let geoip =
             layers.get("monitor.geoip", |s| parse_paths(s, Path::is_file, "is not a file (a .mmdb country database)")).unwrap_or_default();
+        let lists = layers
+            .get("monitor.lists", |s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(parse_list_spec)
+                    .map(|r| r.and_then(|(n, p)| if p.is_file() { Ok((n, p)) } else { Err(format!("'{}' is not a file", p.display())) }))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap_or_default();
         let digest_hour = layers
             .get("monitor.digest_hour", |s| match s.trim() {
                 "off" => Ok(None),
@@ -628,6 +646,7 @@ impl Config {
             rules_dir,
             geoip,
             digest_hour,
+            lists,
             vpn,
             response,
             file,
@@ -896,6 +915,21 @@ fn parse_in_range(s: &str, min: u64, max: u64) -> Result<u64, String> {
     }
 }
 
+/// `NAME=FILE` or `FILE` (named by its stem): an imported address list for the rules.
+pub fn parse_list_spec(spec: &str) -> Result<(String, PathBuf), String> {
+    let (name, path) = match spec.split_once('=') {
+        Some((n, p)) => (n.trim().to_owned(), PathBuf::from(p.trim())),
+        None => {
+            let p = PathBuf::from(spec.trim());
+            (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), p)
+        }
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(format!("'{spec}' needs a list name of letters, digits, '_' or '-' (NAME=FILE)"));
+    }
+    Ok((name, path))
+}
+
 /// A comma-separated list of paths, each passing `ok` (else: `'PATH' why`).
 fn parse_paths(s: &str, ok: impl Fn(&Path) -> bool, why: &str) -> Result<Vec<PathBuf>, String> {
     s.split(',')
@@ -970,12 +1004,13 @@ mod tests {
 
     #[test]
     fn monitoring_inputs_and_response_are_checked() {
-        let file = "[monitor]\nsyslog_tls = \"127.0.0.1:6514\"\ngeoip = [\"/nonexistent/countries.mmdb\"]\ndigest_hour = 25\nfiles = [\"/var/log/ufw.log\", \"auth.log\"]\n[response]\nblock_severity = \"urgent\"\nblock_secs = 7200\nblock_max_secs = 3600\nallow = [\"192.0.2.0/24\", \"kantoor\"]\nnftables = \"ja\"\n";
+        let file = "[monitor]\nsyslog_tls = \"127.0.0.1:6514\"\ngeoip = [\"/nonexistent/countries.mmdb\"]\ndigest_hour = 25\nlists = [\"bad name=/etc/hosts\"]\nfiles = [\"/var/log/ufw.log\", \"auth.log\"]\n[response]\nblock_severity = \"urgent\"\nblock_secs = 7200\nblock_max_secs = 3600\nallow = [\"192.0.2.0/24\", \"kantoor\"]\nnftables = \"ja\"\n";
         let text = load(Overrides::default(), Some(file)).unwrap_err().to_string();
         for needle in [
             "monitor.syslog_tls",
             "'/nonexistent/countries.mmdb' is not a file",
             "'25' is not an hour",
+            "needs a list name",
             "'auth.log' is not an absolute path",
             "response.block_severity",
             "response.block_max_secs",

@@ -185,6 +185,14 @@ impl Engine {
         Engine { rules, states, budget, now: i64::MIN, seen: 0, geo: None, needs_country, countries: HashMap::default() }
     }
 
+    /// Gives the rules their imported lists (by name: `src_in_list`, `dst_in_list`).
+    pub fn with_lists(mut self, lists: &HashMap<String, std::sync::Arc<crate::rules::NetSet>>) -> Engine {
+        for r in &mut self.rules {
+            r.resolve_lists(lists);
+        }
+        self
+    }
+
     /// Gives the engine a GeoIP database for rules about countries. Without one, events have
     /// no country: such rules never fire.
     pub fn with_geo(mut self, geo: std::sync::Arc<Geo>) -> Engine {
@@ -593,5 +601,44 @@ mod tests {
         }
         let got: Vec<String> = out.iter().map(|a| a.summary.clone()).collect();
         assert_eq!(got, ["anna from GB", "bert from AU"]);
+    }
+
+    #[test]
+    fn imported_lists_in_both_directions() {
+        let (set, skipped) = crate::rules::NetSet::parse(
+            "; Spamhaus DROP style\n1.10.16.0/20 ; SBL256894\n203.0.113.0/25\n203.0.113.128/25\n# FireHOL style\n2001:db8:bad::/48\nnot-a-network\n198.51.100.7\n",
+        );
+        assert_eq!((set.len(), skipped), (4, 1), "the two halves of 203.0.113.0/24 merge");
+        for (ip, on) in [
+            ("1.10.20.1", true),
+            ("1.10.32.0", false),
+            ("203.0.113.200", true),
+            ("2001:db8:bad:1::1", true),
+            ("::ffff:198.51.100.7", true),
+            ("198.51.100.8", false),
+        ] {
+            assert_eq!(set.contains(ip.parse().unwrap()), on, "{ip}");
+        }
+        let lists = HashMap::from([("blocklist".to_owned(), std::sync::Arc::new(set))]);
+        let mut inbound = packet(10, "1.10.20.1", "145.100.0.1", 443);
+        inbound.action = crate::event::Action::Drop;
+        let mut outbound = packet(20, "145.100.0.9", "203.0.113.200", 8443);
+        outbound.action = crate::event::Action::Accept;
+        let events = [inbound, outbound.clone(), outbound];
+        let mut engine = Engine::default().with_lists(&lists);
+        let mut out = Vec::new();
+        for e in &events {
+            engine.push(e, &mut out);
+        }
+        let got: Vec<String> = out.iter().map(|a| format!("{} {}", a.rule, a.summary)).collect();
+        expect_test::expect![[r#"["blocklisted_source 1.10.20.1, on the imported blocklist, sent traffic to 145.100.0.1 port 443", "blocklisted_destination 145.100.0.9 connected to 203.0.113.200 port 8443, an address on the imported blocklist"]"#]]
+            .assert_eq(&format!("{got:?}"));
+        // Without the list, nothing.
+        let mut plain = Engine::default();
+        let mut out = Vec::new();
+        for e in &events {
+            plain.push(e, &mut out);
+        }
+        assert!(out.iter().all(|a| !a.rule.starts_with("blocklisted")));
     }
 }

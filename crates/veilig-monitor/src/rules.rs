@@ -34,6 +34,7 @@
 //! `country` is a field for `group_by`, `count: distinct` and `value`.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -152,7 +153,74 @@ pub struct Match {
     /// The source's country must be one of these (known) / must be known and none of these.
     pub countries: Vec<Country>,
     pub not_countries: Vec<Country>,
+    /// Imported lists (by name) the source / destination must be on; resolved by the engine
+    /// ([`Rule::resolve_lists`]); a list that is not loaded holds nothing.
+    pub src_lists: Vec<(String, Arc<NetSet>)>,
+    pub dst_lists: Vec<(String, Arc<NetSet>)>,
     pub time: Option<TimeOfDay>,
+}
+
+/// A set of networks from an imported list (Spamhaus DROP, FireHOL, an own file): one address
+/// or network a line, `#` and `;` start comments. Kept as sorted, merged ranges.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct NetSet {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+fn merge<T: Ord + Copy>(mut ranges: Vec<(T, T)>, next: impl Fn(T) -> Option<T>) -> Vec<(T, T)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(T, T)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match out.last_mut() {
+            Some(last) if next(last.1).is_none_or(|n| a <= n) => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+fn find<T: Ord + Copy>(ranges: &[(T, T)], x: T) -> bool {
+    let i = ranges.partition_point(|(a, _)| *a <= x);
+    i > 0 && ranges[i - 1].1 >= x
+}
+
+impl NetSet {
+    /// Reads a list; returns the set and how many lines were not an address or network.
+    pub fn parse(text: &str) -> (NetSet, usize) {
+        let (mut v4, mut v6, mut skipped) = (Vec::new(), Vec::new(), 0);
+        for line in text.lines() {
+            let entry = line.split(['#', ';']).next().unwrap_or("").split_whitespace().next().unwrap_or("");
+            if entry.is_empty() {
+                continue;
+            }
+            match entry.parse::<IpNet>().or_else(|_| entry.parse::<IpAddr>().map(IpNet::from)) {
+                Ok(IpNet::V4(n)) => v4.push((u32::from(n.network()), u32::from(n.broadcast()))),
+                Ok(IpNet::V6(n)) => v6.push((u128::from(n.network()), u128::from(n.broadcast()))),
+                Err(_) => skipped += 1,
+            }
+        }
+        (NetSet { v4: merge(v4, |x: u32| x.checked_add(1)), v6: merge(v6, |x: u128| x.checked_add(1)) }, skipped)
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(v4) => find(&self.v4, u32::from(v4)),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => find(&self.v4, u32::from(v4)),
+                None => find(&self.v6, u128::from(v6)),
+            },
+        }
+    }
+
+    /// Ranges after merging.
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Match {
@@ -174,6 +242,8 @@ impl Match {
             && !e.dst.is_some_and(|ip| self.dst_not_in.iter().any(|n| n.contains(&ip)))
             && (self.countries.is_empty() || country.is_some_and(|c| self.countries.contains(&c)))
             && (self.not_countries.is_empty() || country.is_some_and(|c| !self.not_countries.contains(&c)))
+            && (self.src_lists.is_empty() || e.src.is_some_and(|ip| self.src_lists.iter().any(|(_, s)| s.contains(ip))))
+            && (self.dst_lists.is_empty() || e.dst.is_some_and(|ip| self.dst_lists.iter().any(|(_, s)| s.contains(ip))))
             && self.time.as_ref().is_none_or(|t| t.matches(e.ts_ms))
     }
 }
@@ -216,6 +286,20 @@ impl Rule {
     /// Whether the event concerns this rule at all.
     pub fn wants(&self, e: &Event<'_>, country: Option<Country>) -> bool {
         self.when.matches(e, country) || matches!(&self.logic, Logic::Sequence { then } if then.matches(e, country))
+    }
+
+    /// Points the rule's list conditions at the loaded lists (by name); names not loaded get
+    /// an empty set.
+    pub fn resolve_lists(&mut self, lists: &std::collections::HashMap<String, Arc<NetSet>>) {
+        let resolve = |m: &mut Match| {
+            for (name, set) in m.src_lists.iter_mut().chain(m.dst_lists.iter_mut()) {
+                *set = lists.get(name).cloned().unwrap_or_default();
+            }
+        };
+        resolve(&mut self.when);
+        if let Logic::Sequence { then } = &mut self.logic {
+            resolve(then);
+        }
     }
 
     /// Whether the rule needs the source's country (conditions, keys, values, travel).
@@ -283,6 +367,8 @@ struct MatchSpec {
     dst_not_in: Option<Vec<String>>,
     country: Option<OneOrMany<String>>,
     country_not: Option<OneOrMany<String>>,
+    src_in_list: Option<OneOrMany<String>>,
+    dst_in_list: Option<OneOrMany<String>>,
     time: Option<TimeSpec>,
 }
 
@@ -441,7 +527,12 @@ fn compile_match(m: MatchSpec) -> Result<Match, String> {
             .map(|c| parse_country(c).ok_or_else(|| format!("'{c}' is not a two-letter country code such as NL")))
             .collect()
     };
+    let lists = |l: Option<OneOrMany<String>>| -> Vec<(String, Arc<NetSet>)> {
+        l.map(OneOrMany::into_vec).unwrap_or_default().into_iter().map(|n| (n, Arc::new(NetSet::default()))).collect()
+    };
     Ok(Match {
+        src_lists: lists(m.src_in_list),
+        dst_lists: lists(m.dst_in_list),
         countries: countries(m.country)?,
         not_countries: countries(m.country_not)?,
         kinds,
@@ -562,6 +653,8 @@ pub const PACK_FILES: &[(&str, &str)] = &[
     ("new_network_for_user.yaml", include_str!("../rules/new_network_for_user.yaml")),
     ("login_new_country.yaml", include_str!("../rules/login_new_country.yaml")),
     ("impossible_travel.yaml", include_str!("../rules/impossible_travel.yaml")),
+    ("blocklisted_source.yaml", include_str!("../rules/blocklisted_source.yaml")),
+    ("blocklisted_destination.yaml", include_str!("../rules/blocklisted_destination.yaml")),
 ];
 
 /// The shipped pack, compiled. A test checks that every file compiles, so this cannot be

@@ -123,6 +123,10 @@ pub struct ReplayArgs {
     /// A MaxMind DB country database for the rules about countries (repeatable).
     #[arg(long, value_name = "MMDB")]
     pub geoip: Vec<PathBuf>,
+    /// An address list for the rules, NAME=FILE or FILE (repeatable); the shipped rules use
+    /// the list named blocklist.
+    #[arg(long = "list", value_name = "NAME=FILE")]
+    pub lists: Vec<String>,
     /// One JSON object per alert instead of a table.
     #[arg(long)]
     pub json: bool,

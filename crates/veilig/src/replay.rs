@@ -34,6 +34,23 @@ pub fn load_rules(dir: Option<&std::path::Path>) -> Result<Vec<veilig_monitor::r
     })
 }
 
+/// Reads imported address lists: name → set. Lines that are not an address or network are
+/// skipped and counted on standard error.
+pub fn load_lists(
+    specs: &[(String, std::path::PathBuf)],
+) -> Result<std::collections::HashMap<String, std::sync::Arc<veilig_monitor::rules::NetSet>>, String> {
+    let mut lists = std::collections::HashMap::new();
+    for (name, path) in specs {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the list {}: {e}", path.display()))?;
+        let (set, skipped) = veilig_monitor::rules::NetSet::parse(&text);
+        if skipped > 0 {
+            eprintln!("veilig: list {name} ({}): {skipped} line(s) are not an address or network, skipped", path.display());
+        }
+        lists.insert(name.clone(), std::sync::Arc::new(set));
+    }
+    Ok(lists)
+}
+
 /// Reads country databases; `None` when none are given.
 pub fn load_geo(paths: &[std::path::PathBuf]) -> Result<Option<std::sync::Arc<veilig_monitor::geo::Geo>>, String> {
     if paths.is_empty() {
@@ -93,7 +110,15 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut engine = Engine::new(rules, veilig_monitor::engine::Budget::default());
+    let specs: Result<Vec<_>, String> = args.lists.iter().map(|s| veilig_core::config::parse_list_spec(s)).collect();
+    let lists = match specs.and_then(|s| load_lists(&s)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut engine = Engine::new(rules, veilig_monitor::engine::Budget::default()).with_lists(&lists);
     match load_geo(&args.geoip) {
         Ok(Some(geo)) => engine = engine.with_geo(geo),
         Ok(None) => {}

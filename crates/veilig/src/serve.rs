@@ -147,7 +147,14 @@ pub async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut engine = veilig_monitor::Engine::new(rules, veilig_monitor::engine::Budget::default());
+    let lists = match crate::replay::load_lists(&config.lists) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut engine = veilig_monitor::Engine::new(rules, veilig_monitor::engine::Budget::default()).with_lists(&lists);
     match crate::replay::load_geo(&config.geoip) {
         Ok(Some(geo)) => engine = engine.with_geo(geo),
         Ok(None) => {}

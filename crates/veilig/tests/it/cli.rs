@@ -237,6 +237,30 @@ fn replay_with_a_geoip_database_finds_impossible_travel() {
     assert!(err.contains("not a MaxMind DB file"), "{err}");
 }
 
+/// An imported blocklist (Spamhaus DROP's format) for the two shipped blocklist rules.
+#[test]
+fn replay_with_an_imported_blocklist() {
+    let dir = veilig_testkit::temp_dir("lists");
+    let drop = dir.join("drop.txt");
+    std::fs::write(&drop, "; Spamhaus DROP List\n1.10.16.0/20 ; SBL256894\nnonsense\n").unwrap();
+    let log = dir.join("fw.log");
+    std::fs::write(
+        &log,
+        "Nov 27 06:00:00 gw kernel: FW-DROP IN=eth0 OUT= SRC=1.10.20.1 DST=145.100.0.1 PROTO=TCP SPT=4000 DPT=443 SYN\n\
+         Nov 27 06:00:01 gw kernel: FW-ACCEPT IN=eth1 OUT=eth0 SRC=145.100.0.9 DST=1.10.16.5 PROTO=TCP SPT=5000 DPT=8443 SYN\n",
+    )
+    .unwrap();
+    let list = format!("blocklist={}", drop.display());
+    let (code, out, err) = veilig(&["monitor", "replay", "--json", "--year", "2026", "--list", &list, log.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 line(s) are not an address or network"), "{err}");
+    let rules: Vec<String> =
+        out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["rule"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(rules, ["blocklisted_source", "blocklisted_destination"]);
+    let (code, _, err) = veilig(&["monitor", "replay", "--list", "bad name=/x", log.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+}
+
 #[test]
 fn vpn_exposure_names_every_port_that_answers_besides_the_portal() {
     let portal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
