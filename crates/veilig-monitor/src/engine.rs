@@ -119,6 +119,10 @@ impl Default for Budget {
     }
 }
 
+/// How far one event may move the stream's time ahead: a sender whose clock is a year wrong
+/// must not make the engine forget everyone else's state at the next sweep.
+pub const MAX_SKEW_MS: i64 = 3_600_000;
+
 /// Values a `first_seen` rule remembers per key.
 const FIRST_SEEN_VALUES: usize = 256;
 
@@ -229,7 +233,9 @@ impl Engine {
         if !self.rules.iter().any(|r| r.wants(e, country)) {
             return;
         }
-        self.now = self.now.max(e.ts_ms);
+        if self.now == i64::MIN || e.ts_ms <= self.now.saturating_add(MAX_SKEW_MS) {
+            self.now = self.now.max(e.ts_ms);
+        }
         self.seen += 1;
         if self.seen.is_multiple_of(65_536) {
             self.sweep();
@@ -640,5 +646,33 @@ mod tests {
             plain.push(e, &mut out);
         }
         assert!(out.iter().all(|a| !a.rule.starts_with("blocklisted")));
+    }
+
+    #[test]
+    fn out_of_order_lines_and_a_sender_with_a_wrong_clock() {
+        // Failures arriving out of order within the window still add up.
+        let order = [3, 0, 7, 1, 9, 2, 8, 4, 6, 5];
+        let shuffled: Vec<_> = order.iter().map(|i| auth(*i, "192.0.2.20", "root", false)).collect();
+        assert!(run(&shuffled).iter().any(|a| a.starts_with("ssh_brute_force 192.0.2.20 10")), "{:?}", run(&shuffled));
+
+        // Five failures; then one line dated a year ahead from another sender; then enough
+        // traffic for a sweep; then five more failures: the brute force is still seen.
+        let mut events: Vec<Event<'static>> = (0..5).map(|i| auth(i, "192.0.2.30", "root", false)).collect();
+        events.push(auth(365 * 86_400, "198.51.100.99", "x", false));
+        for i in 0..70_000u32 {
+            let src: &'static str = Box::leak(format!("198.18.{}.{}", (i >> 8) & 255, i & 255).into_boxed_str());
+            events.push(packet(5, src, "198.51.100.1", 80));
+        }
+        events.extend((6..11).map(|i| auth(i, "192.0.2.30", "root", false)));
+        let mut engine = Engine::default();
+        let mut out = Vec::new();
+        for e in &events {
+            engine.push(e, &mut out);
+        }
+        assert!(
+            out.iter().any(|a| a.rule == "ssh_brute_force" && a.source == "192.0.2.30"),
+            "{:?}",
+            out.iter().map(|a| &a.rule).collect::<Vec<_>>()
+        );
     }
 }
