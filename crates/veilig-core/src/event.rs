@@ -45,6 +45,9 @@ pub enum Event {
     VpnPeerChanged { device_id: String, user_id: String, address: String, installed: bool },
     /// A device completed a WireGuard handshake with the gateway.
     VpnHandshake { device_id: String, user_id: String, endpoint: String },
+    /// Bytes a device moved through the tunnel (both ways) since the last such event (about
+    /// every ten seconds while it is busy).
+    VpnTraffic { device_id: String, email: String, address: String, bytes: u64 },
     /// Packets from a device that no access rule allows (a summary, at most once a minute).
     VpnDenied { device_id: String, user_id: String, email: String, address: String, count: u64, example: String },
 }

@@ -186,6 +186,28 @@ impl Ingest {
         self.store_alerts(alerts).await;
     }
 
+    /// One of Veilig's own VPN events as an engine event of program `veilig-vpn`: a session
+    /// opened (a sign-in from the address that pressed Connect) or the bytes a device moved.
+    pub async fn own_vpn(&self, kind: veilig_monitor::Kind, ip: &str, email: &str, bytes: u64) {
+        let Ok(src) = ip.parse::<std::net::IpAddr>() else { return };
+        let mut e = veilig_monitor::Event::new(self.clock.now_ms(), kind, "veilig-vpn");
+        e.src = Some(src);
+        e.user = email;
+        e.bytes = bytes;
+        let line = match kind {
+            veilig_monitor::Kind::Traffic => format!("veilig-vpn: {email}'s device {ip} moved {bytes} bytes"),
+            _ => format!("veilig-vpn: {email} opened a VPN session from {ip}"),
+        };
+        e.line = &line;
+        self.counters.events.fetch_add(1, Ordering::Relaxed);
+        let mut alerts = Vec::new();
+        {
+            let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+            engine.push(&e, &mut alerts);
+        }
+        self.store_alerts(alerts).await;
+    }
+
     /// A device inside the VPN sent many packets that no access rule allows (the gateway's
     /// summary of at most ten seconds): a laptop probing the internal network is what a
     /// compromised one does.
@@ -269,6 +291,10 @@ pub fn spawn_own_events(ingest: Arc<Ingest>) {
                 Ok(Event::LoginFailed { email, ip, .. }) => ingest.own_sign_in(&ip, &email, false).await,
                 Ok(Event::LoginSucceeded { email, ip, .. }) => ingest.own_sign_in(&ip, &email, true).await,
                 Ok(Event::VpnDenied { email, address, count, example, .. }) => ingest.vpn_denied(&email, &address, count, &example).await,
+                Ok(Event::VpnSessionOpened { email, ip, .. }) => ingest.own_vpn(veilig_monitor::Kind::AuthSuccess, &ip, &email, 0).await,
+                Ok(Event::VpnTraffic { email, address, bytes, .. }) => {
+                    ingest.own_vpn(veilig_monitor::Kind::Traffic, &address, &email, bytes).await;
+                }
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }

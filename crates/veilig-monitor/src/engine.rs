@@ -92,6 +92,9 @@ fn example_of(line: &str) -> String {
 struct Slot {
     /// Time stamps of counted events (`Count`, `Sequence`), oldest first, at most `threshold`.
     times: VecDeque<i64>,
+    /// Time stamps and bytes (`SumBytes`), oldest first, and their sum.
+    amounts: VecDeque<(i64, u64)>,
+    sum: u64,
     /// Distinct values and when each was last seen; thresholds are small, so a vector scanned
     /// linearly beats a hash map.
     values: Vec<(u64, i64)>,
@@ -294,6 +297,18 @@ impl Engine {
                     let first = k.values.iter().map(|(_, t)| *t).min().unwrap_or(e.ts_ms);
                     (k.values.len(), first)
                 }
+                Logic::SumBytes => {
+                    k.amounts.push_back((e.ts_ms, e.bytes));
+                    k.sum = k.sum.saturating_add(e.bytes);
+                    while let Some(&(t, b)) = k.amounts.front() {
+                        if t >= horizon && k.amounts.len() <= 4096 {
+                            break;
+                        }
+                        k.sum = k.sum.saturating_sub(b);
+                        k.amounts.pop_front();
+                    }
+                    (usize::try_from(k.sum).unwrap_or(usize::MAX), k.amounts.front().map(|(t, _)| *t).unwrap_or(e.ts_ms))
+                }
                 Logic::Leaky { leak_ms } => {
                     let elapsed = (e.ts_ms - k.leaked_at).max(0);
                     k.level = (k.level - elapsed.saturating_mul(1000) / leak_ms.max(&1)).max(0);
@@ -347,6 +362,8 @@ impl Engine {
                     k.times.clear();
                     k.values.clear();
                     k.level = 0;
+                    k.amounts.clear();
+                    k.sum = 0;
                 }
                 let source = src.to_string();
                 let summary = rule
@@ -361,6 +378,7 @@ impl Engine {
                     .replace("{country}", &country.map(crate::geo::country_text).unwrap_or_else(|| "?".to_owned()))
                     .replace("{previous_country}", &previous.map(crate::geo::country_text).unwrap_or_else(|| "?".to_owned()))
                     .replace("{minutes}", &((e.ts_ms - first) / 60_000).to_string())
+                    .replace("{gigabytes}", &format!("{:.1}", count as f64 / 1e9))
                     .replace("{window}", &window_text(rule.window_ms));
                 out.push(Alert {
                     rule: rule.name.clone(),

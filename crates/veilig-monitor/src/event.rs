@@ -11,6 +11,8 @@ pub enum Kind {
     AuthFailure,
     /// A successful sign-in.
     AuthSuccess,
+    /// Bytes a VPN device moved (Veilig's own gateway).
+    Traffic,
 }
 
 /// What the firewall did with a packet.
@@ -42,6 +44,8 @@ pub struct Event<'a> {
     pub source: &'a str,
     /// The whole line, for the example an alert shows.
     pub line: &'a str,
+    /// Bytes moved, for `Traffic` events.
+    pub bytes: u64,
 }
 
 impl<'a> Event<'a> {
@@ -59,6 +63,7 @@ impl<'a> Event<'a> {
             user: "",
             source,
             line: "",
+            bytes: 0,
         }
     }
 }

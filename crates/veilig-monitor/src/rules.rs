@@ -255,6 +255,8 @@ pub enum Logic {
     Count,
     /// Different values of a field within the window (sliding).
     Distinct(Field),
+    /// The bytes of matching events within the window (sliding); the threshold is in bytes.
+    SumBytes,
     /// A bucket of `threshold` that leaks one event every `leak_ms`.
     Leaky { leak_ms: i64 },
     /// `threshold` matching events, then one matching `then`.
@@ -468,7 +470,8 @@ fn compile_match(m: MatchSpec) -> Result<Match, String> {
             "packet" => Ok(Kind::Packet),
             "auth_failure" => Ok(Kind::AuthFailure),
             "auth_success" => Ok(Kind::AuthSuccess),
-            other => Err(format!("unknown kind '{other}' (packet, auth_failure, auth_success)")),
+            "traffic" => Ok(Kind::Traffic),
+            other => Err(format!("unknown kind '{other}' (packet, auth_failure, auth_success, traffic)")),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut actions = Vec::new();
@@ -579,7 +582,8 @@ pub fn parse_rule(file: &str, text: &str) -> Result<(String, Option<Rule>), Rule
     }
     let window_ms = duration_ms(spec.window.as_deref().ok_or_else(|| fail("window is missing".to_owned()))?).map_err(&fail)?;
     let threshold = spec.threshold.ok_or_else(|| fail("threshold is missing".to_owned()))?;
-    if !(1..=100_000).contains(&threshold) {
+    let bytes = spec.count.as_deref().map(str::trim) == Some("sum bytes");
+    if !bytes && !(1..=100_000).contains(&threshold) {
         return Err(fail("threshold is 1 to 100000".to_owned()));
     }
     let only = |what: &str, given: bool, kind: &str| -> Result<(), RuleError> {
@@ -593,6 +597,7 @@ pub fn parse_rule(file: &str, text: &str) -> Result<(String, Option<Rule>), Rule
             only("value", spec.value.is_some(), "first_seen")?;
             match spec.count.as_deref().map(str::trim) {
                 None | Some("events") => Logic::Count,
+                Some("sum bytes") => Logic::SumBytes,
                 Some(c) => match c.strip_prefix("distinct ") {
                     Some(f) => Logic::Distinct(Field::parse(f.trim()).map_err(&fail)?),
                     None => return Err(fail(format!("count '{c}' is not events or distinct FIELD"))),
@@ -655,6 +660,7 @@ pub const PACK_FILES: &[(&str, &str)] = &[
     ("impossible_travel.yaml", include_str!("../rules/impossible_travel.yaml")),
     ("blocklisted_source.yaml", include_str!("../rules/blocklisted_source.yaml")),
     ("blocklisted_destination.yaml", include_str!("../rules/blocklisted_destination.yaml")),
+    ("vpn_data_volume.yaml", include_str!("../rules/vpn_data_volume.yaml")),
 ];
 
 /// The shipped pack, compiled. A test checks that every file compiles, so this cannot be

@@ -294,12 +294,23 @@ impl Gateway {
                 _ => false,
             };
             if new_handshake || store_bytes {
-                let rx = i64::try_from(s.rx_bytes).unwrap_or(i64::MAX);
-                let tx = i64::try_from(s.tx_bytes).unwrap_or(i64::MAX);
-                if let Err(e) =
-                    self.vpn.store().vpn_device_stats(id, handshake_ms.filter(|_| new_handshake), endpoint.clone(), rx, tx).await
-                {
-                    tracing::error!(error = %e, "cannot record VPN statistics");
+                // The data plane counts from the install; the store keeps totals: add only
+                // what was not added before.
+                let (rx, tx) = (delta(s.rx_bytes, i.rx_written), delta(s.tx_bytes, i.tx_written));
+                match self.vpn.store().vpn_device_stats(id, handshake_ms.filter(|_| new_handshake), endpoint.clone(), rx, tx).await {
+                    Ok(()) => {
+                        i.rx_written = s.rx_bytes.max(i.rx_written);
+                        i.tx_written = s.tx_bytes.max(i.tx_written);
+                        if rx + tx > 0 {
+                            self.vpn.bus().publish(Event::VpnTraffic {
+                                device_id: id.clone(),
+                                email: i.user_email.clone(),
+                                address: i.address.to_string(),
+                                bytes: u64::try_from(rx.saturating_add(tx)).unwrap_or(0),
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot record VPN statistics"),
                 }
             }
             if new_handshake {

@@ -82,6 +82,7 @@ pub fn rules(args: &RulesArgs) -> ExitCode {
             veilig_monitor::rules::Logic::Sequence { .. } => "sequence".to_owned(),
             veilig_monitor::rules::Logic::FirstSeen { .. } => "first_seen".to_owned(),
             veilig_monitor::rules::Logic::Travel => "travel".to_owned(),
+            veilig_monitor::rules::Logic::SumBytes => "sum bytes".to_owned(),
         };
         let line = if args.json {
             serde_json::json!({"name": r.name, "severity": r.severity, "type": kind, "window_secs": r.window_ms / 1000,

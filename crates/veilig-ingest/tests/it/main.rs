@@ -134,3 +134,41 @@ async fn a_missing_file_is_waited_for() {
     until_events(&ingest, 4).await;
     task.abort();
 }
+
+/// The VPN gateway's traffic reports become engine events: one user moving more than 5 GB
+/// within an hour raises `vpn_data_volume` with the user's name; VPN sessions count as sign-ins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vpn_traffic_and_sessions_are_inputs() {
+    let store = store().await;
+    let bus = EventBus::default();
+    let ingest = Ingest::new(store.clone(), bus.clone(), Arc::new(SystemClock));
+    veilig_ingest::spawn_own_events(ingest.clone());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let traffic = |email: &str, bytes: u64| veilig_core::Event::VpnTraffic {
+        device_id: "d".into(),
+        email: email.into(),
+        address: "10.13.0.2".into(),
+        bytes,
+    };
+    bus.publish(veilig_core::Event::VpnSessionOpened { user_id: "u".into(), email: "anna@gemeente.nl".into(), ip: "145.97.3.4".into() });
+    for _ in 0..4 {
+        bus.publish(traffic("anna@gemeente.nl", 1_000_000_000));
+        bus.publish(traffic("bert@gemeente.nl", 10_000_000));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(store.alerts_recent(10).await.unwrap().is_empty(), "4 GB is below the threshold");
+    bus.publish(traffic("anna@gemeente.nl", 1_500_000_000));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let alerts = store.alerts_recent(10).await.unwrap();
+        if let Some(a) = alerts.iter().find(|a| a.rule == "vpn_data_volume") {
+            assert_eq!(a.user.as_deref(), Some("anna@gemeente.nl"));
+            assert!(a.summary.contains("moved 5.5 GB through the VPN within 1 h"), "{}", a.summary);
+            assert_eq!(alerts.len(), 1, "nothing about bert: {alerts:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no data volume alert: {alerts:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ingest.counters.events.load(Ordering::Relaxed) >= 10, "the session and the traffic reports are events");
+}

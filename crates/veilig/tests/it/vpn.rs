@@ -217,6 +217,16 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(seen, "the device list shows handshake, endpoint and bytes");
+    // Idle for more than one ten-second store: the stored total grows by keepalives at most,
+    // not by the data plane's counter again (each store adds only what is new).
+    let rx_of = || {
+        let devices = api(&server, &boss, "GET", "/api/v1/vpn/devices?all=true", None).json();
+        devices.as_array().unwrap().iter().find(|d| d["user"] == "anna@gemeente.nl").unwrap()["rx_bytes"].as_i64().unwrap()
+    };
+    let r1 = rx_of();
+    std::thread::sleep(Duration::from_secs(11));
+    let r2 = rx_of();
+    assert!(r2 <= r1 + r1 / 4 + 600, "the stored traffic grew from {r1} to {r2} bytes while idle");
 
     // Disconnect: the peer leaves the data plane at once.
     let id = session_id(&server, &anna);
