@@ -177,11 +177,16 @@ impl Ingest {
         e.user = email;
         let line = format!("veilig: sign-in {} for {email} from {ip}", if ok { "succeeded" } else { "failed" });
         e.line = &line;
+        self.push_own(&e).await;
+    }
+
+    /// Feeds one event Veilig made itself to the engine; stores the alerts it completes.
+    async fn push_own(&self, e: &veilig_monitor::Event<'_>) {
         self.counters.events.fetch_add(1, Ordering::Relaxed);
         let mut alerts = Vec::new();
         {
             let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
-            engine.push(&e, &mut alerts);
+            engine.push(e, &mut alerts);
         }
         self.store_alerts(alerts).await;
     }
@@ -199,13 +204,7 @@ impl Ingest {
             _ => format!("veilig-vpn: {email} opened a VPN session from {ip}"),
         };
         e.line = &line;
-        self.counters.events.fetch_add(1, Ordering::Relaxed);
-        let mut alerts = Vec::new();
-        {
-            let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
-            engine.push(&e, &mut alerts);
-        }
-        self.store_alerts(alerts).await;
+        self.push_own(&e).await;
     }
 
     /// A device inside the VPN sent many packets that no access rule allows (the gateway's
