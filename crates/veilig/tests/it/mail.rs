@@ -60,6 +60,30 @@ fn messages(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Shows a received message as a mail program would (decoded headers and body, via Python's
+/// `email` package) in Chromium and saves a screenshot for the README.
+fn mail_screenshot(raw: &str, name: &str) {
+    let dir = veilig_testkit::temp_dir("mail-shot");
+    let (eml, page) = (dir.join("mail.eml"), dir.join("mail.html"));
+    std::fs::write(&eml, raw).unwrap();
+    let script = r#"
+import email, email.policy, html, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+body = m.get_body(preferencelist=("plain",)).get_content()
+head = "".join(f"<tr><th>{k}</th><td>{html.escape(str(m[k]))}</td></tr>" for k in ("From", "To", "Subject", "Date"))
+open(sys.argv[2], "w").write(f"""<!doctype html><meta charset="utf-8"><body style="font-family:sans-serif;margin:24px;background:#f6f7f9">
+<div style="background:#fff;border:1px solid #ccd;border-radius:8px;padding:16px 20px;max-width:860px">
+<table style="border-collapse:collapse;margin-bottom:12px;color:#333">{head}</table><hr>
+<pre style="font-size:14px;white-space:pre-wrap">{html.escape(body)}</pre></div>""")
+"#;
+    let out = Command::new("python3").args(["-c", script]).arg(&eml).arg(&page).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let b = veilig_testkit::Browser::start(960, 640);
+    b.goto(&format!("file://{}", page.display()));
+    b.wait_for_text("pre", "Veilig");
+    b.save_screenshot(name);
+}
+
 /// Undoes quoted-printable soft line breaks and `=3D`, enough to find a link in a body.
 fn unfold(raw: &str) -> String {
     raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
@@ -130,6 +154,9 @@ fn invitations_and_security_notices_are_mailed() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("went to 1 administrator"));
-    let digest = unfold(&sink.wait_for("beheer@gemeente.nl", "Meest gemelde regels"));
+    let raw_digest = sink.wait_for("beheer@gemeente.nl", "Meest gemelde regels");
+    let digest = unfold(&raw_digest);
     assert!(digest.contains("port_scan_fast") && digest.contains("203.0.113.66") && digest.contains("(geblokkeerd)"), "{digest}");
+    mail_screenshot(&sink.wait_for("beheer@gemeente.nl", "port_scan_fast vanaf"), "mail-alert-nl.png");
+    mail_screenshot(&raw_digest, "mail-digest-nl.png");
 }
