@@ -77,15 +77,10 @@ pub struct Ingest {
 impl Ingest {
     /// With the shipped rule pack.
     pub fn new(store: Store, bus: EventBus, clock: SharedClock) -> Arc<Ingest> {
-        Self::with_rules(store, bus, clock, veilig_monitor::rules::pack())
+        Self::with_engine(store, bus, clock, Engine::default())
     }
 
-    /// With the given rules (the pack with an administrator's folder laid over it).
-    pub fn with_rules(store: Store, bus: EventBus, clock: SharedClock, rules: Vec<veilig_monitor::rules::Rule>) -> Arc<Ingest> {
-        Self::with_engine(store, bus, clock, Engine::new(rules, veilig_monitor::engine::Budget::default()))
-    }
-
-    /// With an engine made ready (rules, GeoIP database).
+    /// With an engine made ready (the rules in force, lists, GeoIP database).
     pub fn with_engine(store: Store, bus: EventBus, clock: SharedClock, engine: Engine) -> Arc<Ingest> {
         Arc::new(Ingest {
             inputs: Mutex::new(Inputs::default()),
@@ -97,13 +92,9 @@ impl Ingest {
         })
     }
 
-    /// Parses one message and feeds the engine; stores and announces the alerts it completes.
-    pub async fn message(&self, text: &str) {
-        self.message_from("unknown", text).await;
-    }
-
-    /// [`Ingest::message`] from a named sender (a peer's address, `file /var/log/x`), counted
-    /// per sender, with samples of lines not understood.
+    /// Parses one message from a named sender (a peer's address, `file /var/log/x`) and feeds
+    /// the engine; stores and announces the alerts it completes. Counted per sender, with
+    /// samples of lines not understood.
     pub async fn message_from(&self, sender: &str, text: &str) {
         let year = self.clock.now().year();
         let mut alerts: Vec<Alert> = Vec::new();
@@ -214,7 +205,6 @@ impl Ingest {
         if count < VPN_PROBING_THRESHOLD {
             return;
         }
-        self.counters.alerts.fetch_add(1, Ordering::Relaxed);
         let now = self.clock.now_ms();
         let record = AlertRecord {
             id: veilig_core::random_id(),
@@ -233,6 +223,12 @@ impl Ingest {
             assignee: None,
             example: Some(example.to_owned()),
         };
+        self.raise(record).await;
+    }
+
+    /// Stores an alert and announces it on the event bus (mail, webhooks, response).
+    async fn raise(&self, record: AlertRecord) {
+        self.counters.alerts.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.store.alert_insert(&record).await {
             tracing::error!(error = %e, "could not store an alert");
         }
@@ -248,7 +244,6 @@ impl Ingest {
 
     async fn store_alerts(&self, alerts: Vec<Alert>) {
         for a in alerts {
-            self.counters.alerts.fetch_add(1, Ordering::Relaxed);
             let record = AlertRecord {
                 id: veilig_core::random_id(),
                 rule: a.rule.clone(),
@@ -264,17 +259,7 @@ impl Ingest {
                 assignee: None,
                 example: (!a.example.is_empty()).then(|| a.example.clone()),
             };
-            if let Err(e) = self.store.alert_insert(&record).await {
-                tracing::error!(error = %e, "could not store an alert");
-            }
-            self.bus.publish(Event::MonitorAlert {
-                id: record.id,
-                rule: record.rule,
-                severity: record.severity,
-                source: record.source,
-                user: record.user,
-                summary: record.summary,
-            });
+            self.raise(record).await;
         }
     }
 }

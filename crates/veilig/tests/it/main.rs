@@ -77,3 +77,25 @@ pub fn admin_agent(server: &ServerProcess) -> (veilig_testkit::http::Agent, Stri
     assert_eq!(c.status, 200, "{}", c.body);
     (agent, csrf)
 }
+
+/// A self-signed certificate for `localhost`, written as `cert.pem` and `key.pem` in `dir`.
+pub fn self_signed(dir: &std::path::Path) -> (rcgen::CertifiedKey<rcgen::KeyPair>, std::path::PathBuf, std::path::PathBuf) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    (cert, cert_path, key_path)
+}
+
+/// A TLS client that trusts only `cert`.
+pub fn tls_client(cert: &rcgen::CertifiedKey<rcgen::KeyPair>) -> std::sync::Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}

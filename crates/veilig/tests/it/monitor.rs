@@ -303,12 +303,8 @@ fn syslog_attack_is_alerted_blocked_in_nftables_and_sent_to_a_webhook() {
 /// that does not speak TLS is turned away without harm. Log files are followed too.
 #[test]
 fn syslog_over_tls_and_followed_files_raise_alerts() {
-    use std::sync::Arc;
     let dir = veilig_testkit::temp_dir("syslog-tls");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
-    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let (cert, cert_path, key_path) = crate::self_signed(&dir);
     let log = dir.join("ufw.log");
     std::fs::write(&log, "").unwrap();
     let db = crate::database();
@@ -325,15 +321,7 @@ fn syslog_over_tls_and_followed_files_raise_alerts() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert.cert.der().clone()).unwrap();
-    let config = Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    );
+    let config = crate::tls_client(&cert);
     let deadline = Instant::now() + Duration::from_secs(30);
     let tcp = loop {
         if let Ok(s) = std::net::TcpStream::connect(&syslog) {

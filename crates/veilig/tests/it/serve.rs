@@ -89,10 +89,7 @@ fn a_crash_loses_no_acknowledged_write() {
 #[test]
 fn tls_serves_https_with_hsts() {
     let dir = veilig_testkit::temp_dir("tls");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
-    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let (cert, cert_path, key_path) = crate::self_signed(&dir);
 
     // A key that does not belong to the certificate is refused at start.
     let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
@@ -122,15 +119,7 @@ fn tls_serves_https_with_hsts() {
         .spawn()
         .unwrap();
 
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert.cert.der().clone()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let config = Arc::new(config);
+    let config = crate::tls_client(&cert);
     let mut response = String::new();
     for _ in 0..100 {
         let Ok(tcp) = std::net::TcpStream::connect(&listen) else {
