@@ -2,6 +2,7 @@
 //! security notices, in the recipient's language). The phishing desk (analysis, report
 //! mailbox, awareness) will live here too.
 
+pub mod imap;
 pub mod notices;
 pub mod outgoing;
 

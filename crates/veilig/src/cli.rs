@@ -41,6 +41,11 @@ pub enum Command {
         #[command(subcommand)]
         command: MonitorCommand,
     },
+    /// The phishing desk's analysis.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -72,6 +77,35 @@ pub struct ExposureArgs {
     #[arg(long, default_value_t = 1000)]
     pub timeout_ms: u64,
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Analyse e-mails (.eml files or folders of them) and print a verdict per message:
+    /// phishing, suspicious or clean, with a score and the reasons.
+    Check(MailCheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MailCheckArgs {
+    /// Messages as .eml files (RFC 5322), folders of them, or - for standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// One of the organisation's own mail domains, for display-name and lookalike checks (repeatable).
+    #[arg(long = "org-domain", value_name = "DOMAIN")]
+    pub org_domains: Vec<String>,
+    /// A person of the organisation whose name forgers borrow, such as "Sanne Bakker" (repeatable).
+    #[arg(long = "person", value_name = "NAME")]
+    pub people: Vec<String>,
+    /// Believe Authentication-Results only from this server, the organisation's own MX (repeatable).
+    #[arg(long = "authserv-id", value_name = "HOST")]
+    pub authserv_ids: Vec<String>,
+    /// The language of the explanations: nl or en.
+    #[arg(long, default_value = "nl")]
+    pub lang: String,
+    /// One JSON object per message: {"file", "verdict", "score", "reasons": [{"code", "message"}]}.
     #[arg(long)]
     pub json: bool,
 }
@@ -313,6 +347,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Users { command } => users(command).await,
         Command::Monitor { command: MonitorCommand::Replay(args) } => crate::replay::run(&args),
+        Command::Mail { command: MailCommand::Check(args) } => crate::mailcheck::run(&args),
         Command::Monitor { command: MonitorCommand::Rules(args) } => crate::replay::rules(&args),
         Command::Monitor { command: MonitorCommand::Digest(args) } => digest(&args).await,
         Command::Vpn { command: VpnCommand::Exposure(args) } => crate::exposure::run(&args).await,

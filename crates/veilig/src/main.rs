@@ -3,6 +3,7 @@
 
 mod cli;
 mod exposure;
+mod mailcheck;
 mod progress;
 mod replay;
 mod serve;

@@ -316,3 +316,49 @@ fn config_check_names_every_vpn_problem() {
     assert_eq!(code, 2);
     assert!(err.contains("vpn.networks: 10.13.0.0/16 overlaps the tunnel address pool 10.13.0.0/24"), "{err}");
 }
+
+#[test]
+fn mail_check_prints_a_verdict_per_message_and_reads_folders() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../veilig-phish/corpus/dev");
+    let phishing = corpus.join("phishing");
+    let legit = corpus.join("legit/001-nieuwsbrief-vakblad-tracking.eml");
+    let dir = veilig_testkit::temp_dir("mailcheck");
+    let broken = dir.join("kapot.eml");
+    std::fs::write(&broken, b"\xff\xfe niets").unwrap();
+    let (code, out, err) = veilig(&[
+        "mail",
+        "check",
+        "--json",
+        "--lang",
+        "en",
+        "--org-domain",
+        "zorggroephorizon.nl",
+        "--person",
+        "Sanne Bakker",
+        phishing.to_str().unwrap(),
+        legit.to_str().unwrap(),
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let files = std::fs::read_dir(&phishing).unwrap().count();
+    assert_eq!(lines.len(), files + 2);
+    let flagged = lines[..files].iter().filter(|l| l["verdict"] != "clean").count();
+    assert!(flagged * 100 >= files * 95, "{flagged} of {files}");
+    assert_eq!(lines[files]["verdict"], "clean", "{}", lines[files]);
+    let last = &lines[files + 1];
+    assert_eq!(last["verdict"], "suspicious");
+    assert_eq!(last["reasons"][0]["code"], "analysis.incomplete");
+    assert!(last["reasons"][0]["message"].as_str().unwrap().contains("could not be analysed fully"), "{last}");
+    for l in &lines {
+        assert!(l["file"].is_string() && l["score"].as_u64().unwrap() <= 100, "{l}");
+    }
+
+    // A missing file is named and the exit code says so; bad flags are refused.
+    let (code, _, err) = veilig(&["mail", "check", dir.join("weg.eml").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("weg.eml"), "{err}");
+    let (code, _, err) = veilig(&["mail", "check", "--org-domain", "not a domain", legit.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--org-domain"), "{err}");
+}
