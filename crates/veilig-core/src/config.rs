@@ -197,6 +197,56 @@ pub const SETTINGS: &[Setting] = &[
         flag: "--log-file",
         doc: "log files to follow through rotation, comma-separated, such as /var/log/ufw.log (default none)",
     },
+    Setting {
+        key: "phishing.imap_host",
+        env: "VEILIG_PHISHING_IMAP_HOST",
+        flag: "",
+        doc: "IMAP server of the report mailbox to which employees forward suspicious mail (default none: no mailbox)",
+    },
+    Setting {
+        key: "phishing.imap_port",
+        env: "VEILIG_PHISHING_IMAP_PORT",
+        flag: "",
+        doc: "IMAP port (default 993 for tls, 143 for starttls and none)",
+    },
+    Setting {
+        key: "phishing.imap_tls",
+        env: "VEILIG_PHISHING_IMAP_TLS",
+        flag: "",
+        doc: "tls (default), starttls, or none (only for a server on loopback)",
+    },
+    Setting { key: "phishing.imap_username", env: "VEILIG_PHISHING_IMAP_USERNAME", flag: "", doc: "user name of the report mailbox" },
+    Setting {
+        key: "phishing.imap_password_file",
+        env: "VEILIG_PHISHING_IMAP_PASSWORD_FILE",
+        flag: "",
+        doc: "file holding the report mailbox's password",
+    },
+    Setting { key: "phishing.imap_mailbox", env: "VEILIG_PHISHING_IMAP_MAILBOX", flag: "", doc: "folder to read (default INBOX)" },
+    Setting {
+        key: "phishing.imap_ca_file",
+        env: "VEILIG_PHISHING_IMAP_CA_FILE",
+        flag: "",
+        doc: "PEM file of a certificate authority to trust for the IMAP server besides the system's (an internal CA)",
+    },
+    Setting {
+        key: "phishing.org_domains",
+        env: "VEILIG_PHISHING_ORG_DOMAINS",
+        flag: "",
+        doc: "the organisation's own mail domains, comma-separated (default: the report mailbox's domain)",
+    },
+    Setting {
+        key: "phishing.retention_days",
+        env: "VEILIG_PHISHING_RETENTION_DAYS",
+        flag: "",
+        doc: "days a report (with the reporter's address) is kept (default 365)",
+    },
+    Setting {
+        key: "phishing.idle_secs",
+        env: "VEILIG_PHISHING_IDLE_SECS",
+        flag: "",
+        doc: "longest wait in IMAP IDLE, and the poll interval of servers without IDLE (default 300)",
+    },
     Setting { key: "vpn.enabled", env: "VEILIG_VPN_ENABLED", flag: "", doc: "run the WireGuard gateway: true or false (default false)" },
     Setting { key: "vpn.listen_port", env: "VEILIG_VPN_PORT", flag: "", doc: "UDP port of the WireGuard gateway (default 51820)" },
     Setting {
@@ -331,6 +381,7 @@ pub struct Config {
     pub lists: Vec<(String, PathBuf)>,
     pub vpn: VpnConfig,
     pub response: ResponseConfig,
+    pub phishing: PhishingConfig,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -386,6 +437,34 @@ pub struct VpnConfig {
     pub idle: Duration,
     pub data_plane: DataPlaneKind,
     pub retention: Duration,
+}
+
+/// The phishing desk.
+#[derive(Debug, Clone)]
+pub struct PhishingConfig {
+    /// The report mailbox; `None` when none is configured.
+    pub imap: Option<ImapConfig>,
+    pub org_domains: Vec<String>,
+    pub retention: Duration,
+    pub idle: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: ImapTls,
+    pub username: String,
+    pub password: SecretString,
+    pub mailbox: String,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapTls {
+    Tls,
+    StartTls,
+    None,
 }
 
 /// Monitoring's response: which alerts block their source, for how long, and where.
@@ -601,6 +680,7 @@ impl Config {
             .unwrap_or(Some(7));
         let vpn = load_vpn(&mut layers, &public_url);
         let response = load_response(&mut layers);
+        let phishing = load_phishing(&mut layers);
         let smtp = match smtp_host {
             Some(host) => {
                 let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
@@ -649,6 +729,7 @@ impl Config {
             lists,
             vpn,
             response,
+            phishing,
             file,
         })
     }
@@ -665,6 +746,81 @@ fn parse_bool(s: &str) -> Result<bool, String> {
         "false" | "no" | "0" | "off" => Ok(false),
         other => Err(format!("'{other}' is not true or false")),
     }
+}
+
+fn load_phishing(layers: &mut Layers<'_>) -> PhishingConfig {
+    let host = layers.get("phishing.imap_host", |s| {
+        let s = non_empty(s)?;
+        if s.contains(char::is_whitespace) || s.contains('/') {
+            Err("a host name or address, such as imap.gemeente.nl".to_owned())
+        } else {
+            Ok(s.to_owned())
+        }
+    });
+    let tls = layers
+        .get("phishing.imap_tls", |s| match s.trim() {
+            "tls" => Ok(ImapTls::Tls),
+            "starttls" => Ok(ImapTls::StartTls),
+            "none" => Ok(ImapTls::None),
+            other => Err(format!("'{other}' is not tls, starttls or none")),
+        })
+        .unwrap_or(ImapTls::Tls);
+    let port = layers.get("phishing.imap_port", |s| parse_in_range(s, 1, 65535)).map(|p| p as u16);
+    let username = layers.get("phishing.imap_username", |s| non_empty(s).map(str::to_owned));
+    let password = layers.get("phishing.imap_password_file", |s| {
+        let path = existing_file(s)?;
+        std::fs::read_to_string(&path)
+            .map(|t| SecretString::from(t.trim_end_matches(['\n', '\r']).to_owned()))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    });
+    let mailbox = layers
+        .get("phishing.imap_mailbox", |s| {
+            let s = non_empty(s)?;
+            if s.contains(['\r', '\n', '"']) { Err("a folder name without quotes or line breaks".to_owned()) } else { Ok(s.to_owned()) }
+        })
+        .unwrap_or_else(|| "INBOX".to_owned());
+    let ca_file = layers.get("phishing.imap_ca_file", existing_file);
+    let org_domains = layers
+        .get("phishing.org_domains", |s| {
+            let domains: Vec<String> = s.split(',').map(|d| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()).collect();
+            match domains.iter().find(|d| !d.contains('.') || d.contains(|c: char| c.is_whitespace() || c == '@' || c == '/')) {
+                Some(bad) => Err(format!("'{bad}' is not a domain such as gemeente.nl")),
+                None => Ok(domains),
+            }
+        })
+        .unwrap_or_default();
+    let retention = layers
+        .get("phishing.retention_days", |s| parse_in_range(s, 1, 3650))
+        .map(|d| Duration::from_secs(d * 86_400))
+        .unwrap_or(Duration::from_secs(365 * 86_400));
+    let idle =
+        layers.get("phishing.idle_secs", |s| parse_in_range(s, 5, 1740)).map(Duration::from_secs).unwrap_or(Duration::from_secs(300));
+    let imap = match host {
+        Some(host) => {
+            let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if tls == ImapTls::None && !loopback {
+                layers.problem("phishing.imap_tls", "none is only allowed for a server on this machine (127.0.0.1); use tls or starttls");
+            }
+            let username = username.unwrap_or_else(|| {
+                layers.problem("phishing.imap_username", "set the report mailbox's user name when phishing.imap_host is set");
+                String::new()
+            });
+            let password = password.unwrap_or_else(|| {
+                layers.problem("phishing.imap_password_file", "set the password file when phishing.imap_host is set");
+                SecretString::from(String::new())
+            });
+            let port = port.unwrap_or(if tls == ImapTls::Tls { 993 } else { 143 });
+            Some(ImapConfig { host, port, tls, username, password, mailbox, ca_file })
+        }
+        None => None,
+    };
+    // Without domains given, the report mailbox's own domain is the organisation's.
+    let org_domains = if org_domains.is_empty() {
+        imap.as_ref().and_then(|i| i.username.rsplit_once('@')).map(|(_, d)| vec![d.to_ascii_lowercase()]).unwrap_or_default()
+    } else {
+        org_domains
+    };
+    PhishingConfig { imap, org_domains, retention, idle }
 }
 
 fn load_response(layers: &mut Layers<'_>) -> ResponseConfig {

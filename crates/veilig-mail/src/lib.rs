@@ -1,7 +1,8 @@
-//! Mail. For now: outgoing mail through the organisation's SMTP server (invitations and
-//! security notices, in the recipient's language). The phishing desk (analysis, report
-//! mailbox, awareness) will live here too.
+//! Mail: outgoing mail through the organisation's SMTP server (invitations and security
+//! notices, in the recipient's language), and the phishing desk's report mailbox (`desk`, over
+//! the IMAP client in `imap`).
 
+pub mod desk;
 pub mod imap;
 pub mod notices;
 pub mod outgoing;

@@ -90,6 +90,75 @@ pub fn factor_changed(lang: Lang, organisation: &str, added: bool, kind: &str) -
     }
 }
 
+/// The phishing desk's answer to an employee who reported a message.
+pub fn phishing_answer(
+    lang: Lang,
+    organisation: &str,
+    verdict: veilig_phish::Verdict,
+    subject: &str,
+    reasons: &[String],
+    reference: &str,
+) -> Mail {
+    use veilig_phish::Verdict;
+    let list = |none: &str| {
+        if reasons.is_empty() { format!("  - {none}\n") } else { reasons.iter().map(|r| format!("  - {r}\n")).collect::<String>() }
+    };
+    match lang {
+        Lang::Nl => {
+            let (headline, advice) = match verdict {
+                Verdict::Phishing => (
+                    "Dit is phishing.",
+                    "Wat u nu doet:\n  - Klik niet op links en open geen bijlagen; verwijder het bericht.\n  - Hebt u al geklikt, iets ingevuld of een bijlage geopend? \
+                     Wijzig meteen uw wachtwoord en bel de ICT-servicedesk: snel melden beperkt de schade.\n  - Antwoord de afzender niet.",
+                ),
+                Verdict::Suspicious => (
+                    "Dit bericht is verdacht.",
+                    "Wat u nu doet:\n  - Klik niet op links en open geen bijlagen zolang u twijfelt.\n  - Verwacht u dit bericht van iemand die u kent? \
+                     Bel die persoon dan op een nummer dat u zelf opzoekt, niet op een nummer uit de mail.\n  - De beveiligingsfunctionaris kijkt er ook naar.",
+                ),
+                Verdict::Clean => (
+                    "Wij vonden geen tekenen van phishing.",
+                    "Blijf opletten: vertrouwt u het toch niet, bel dan de afzender op een nummer dat u zelf opzoekt. Goed dat u het meldde.",
+                ),
+            };
+            Mail {
+                subject: format!("Uw melding: {headline}"),
+                body: format!(
+                    "Beste collega,\n\nDank u voor uw melding van het bericht \"{subject}\".\n\n{headline}\n\nWaarom:\n{}\n{advice}\n\n\
+                     Referentie: {reference}\n-- \nVeilig, het meldpunt phishing van {organisation}\n",
+                    list("geen bijzonderheden")
+                ),
+            }
+        }
+        Lang::En => {
+            let (headline, advice) = match verdict {
+                Verdict::Phishing => (
+                    "This is phishing.",
+                    "What to do now:\n  - Do not click links or open attachments; delete the message.\n  - Did you already click, fill something in or open an attachment? \
+                     Change your password at once and call the IT service desk: reporting quickly limits the damage.\n  - Do not reply to the sender.",
+                ),
+                Verdict::Suspicious => (
+                    "This message is suspicious.",
+                    "What to do now:\n  - Do not click links or open attachments while in doubt.\n  - Do you expect this message from someone you know? \
+                     Call them on a number you look up yourself, not one from the mail.\n  - The security officer is looking at it too.",
+                ),
+                Verdict::Clean => (
+                    "We found no signs of phishing.",
+                    "Stay alert: if you still do not trust it, call the sender on a number you look up yourself. Thank you for reporting it.",
+                ),
+            };
+            Mail {
+                subject: format!("Your report: {headline}"),
+                body: format!(
+                    "Dear colleague,\n\nThank you for reporting the message \"{subject}\".\n\n{headline}\n\nWhy:\n{}\n{advice}\n\n\
+                     Reference: {reference}\n-- \nVeilig, the phishing desk of {organisation}\n",
+                    list("nothing in particular")
+                ),
+            }
+        }
+    }
+}
+
 pub fn monitor_alert(lang: Lang, organisation: &str, rule: &str, severity: &str, source: &str, url: &str) -> Mail {
     match lang {
         Lang::Nl => Mail {

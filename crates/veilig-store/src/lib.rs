@@ -10,6 +10,7 @@ mod db;
 mod identity;
 mod migrate;
 mod monitor;
+mod phishing;
 mod response;
 mod settings;
 mod vpn;
@@ -19,6 +20,7 @@ pub use db::{Arg, Dialect, PoolStats, Row, Store, Tx};
 pub use identity::{FactorRecord, GroupRecord, SessionRecord, TokenRecord, UserColumn, UserRecord};
 pub use migrate::Applied;
 pub use monitor::{AlertFilter, AlertRecord, CommentRecord};
+pub use phishing::{PhishCampaignRecord, PhishNoteRecord, PhishReportRecord};
 pub use response::{AllowRecord, DecisionRecord, WebhookRecord};
 pub use vpn::{DeviceRecord, RuleRecord, VpnSessionRecord};
 

@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_alert_example.sql"),
         postgres: include_str!("../migrations/postgres/0008_alert_example.sql"),
     },
+    Migration {
+        version: 9,
+        name: "phishing",
+        sqlite: include_str!("../migrations/sqlite/0009_phishing.sql"),
+        postgres: include_str!("../migrations/postgres/0009_phishing.sql"),
+    },
 ];
 
 /// A migration that this call applied.

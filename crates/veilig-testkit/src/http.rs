@@ -81,3 +81,13 @@ pub fn post_form(agent: &Agent, url: &str, fields: &[(&str, &str)]) -> Reply {
 pub fn post_raw(agent: &Agent, url: &str, content_type: &str, body: &[u8]) -> Reply {
     reply(agent.post(url).header("content-type", content_type).send(body))
 }
+
+/// Sends raw bytes (`message/rfc822`) with extra headers.
+pub fn send_bytes(agent: &Agent, method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut req = ureq::http::Request::builder().method(method).uri(url).header("content-type", "message/rfc822");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(body.to_vec()).unwrap_or_else(|e| panic!("request: {e}"));
+    reply(agent.run(req))
+}

@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod dovecot;
 pub mod http;
 pub mod mmdb;
 pub mod netns;

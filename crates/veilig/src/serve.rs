@@ -206,6 +206,14 @@ pub async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    match crate::wiring::spawn_phishing_desk(&config, &store, clock.clone()) {
+        Ok(true) => tracing::info!("the phishing desk reads its report mailbox"),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let vpn = match crate::wiring::vpn(&config, &store, clock.clone(), bus.clone()) {
         Ok(v) => v,
         Err(e) => {

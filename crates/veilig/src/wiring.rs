@@ -131,3 +131,39 @@ pub fn spawn_mail(config: &Config, store: &Store, bus: &EventBus) -> Result<bool
     }
     Ok(true)
 }
+
+/// Starts the phishing desk's report mailbox when one is configured; answers go out when a
+/// mail server is configured too. Reports past `phishing.retention_days` are removed daily.
+pub fn spawn_phishing_desk(config: &Config, store: &Store, clock: veilig_core::SharedClock) -> Result<bool, String> {
+    let Some(imap) = &config.phishing.imap else { return Ok(false) };
+    let mailer = match &config.smtp {
+        Some(smtp) => Some(veilig_mail::Mailer::new(smtp).map_err(|e| e.to_string())?),
+        None => {
+            tracing::warn!("phishing desk without [smtp]: reports are analysed and queued, but employees get no answer");
+            None
+        }
+    };
+    let tls = veilig_mail::desk::tls_config(imap.ca_file.as_deref()).map_err(|e| format!("phishing.imap_ca_file: {e}"))?;
+    let desk = veilig_mail::desk::Desk::new(
+        store.clone(),
+        clock.clone(),
+        mailer,
+        config.phishing.org_domains.clone(),
+        config.identity.organisation.clone(),
+        config.language,
+    );
+    veilig_mail::desk::spawn_mailbox(imap.clone(), desk, config.phishing.idle, tls);
+    let (store, retention_ms) = (store.clone(), config.phishing.retention.as_millis() as i64);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            tick.tick().await;
+            match store.phish_purge(clock.now_ms() - retention_ms).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reports = n, "removed phishing reports past their retention"),
+                Err(e) => tracing::warn!(error = %e, "could not remove old phishing reports"),
+            }
+        }
+    });
+    Ok(true)
+}

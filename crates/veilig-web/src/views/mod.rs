@@ -8,6 +8,7 @@ mod home;
 mod identity;
 mod identity_api;
 mod ops;
+mod phishing;
 mod vpn;
 
 use askama::Template;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(alerts::routes())
         .merge(blocks::routes())
+        .merge(phishing::routes())
         .merge(vpn::routes())
 }
 
@@ -105,6 +107,24 @@ impl PageCtx {
             "acknowledged" => self.t.t("alerts.status_acknowledged"),
             "closed" => self.t.t("alerts.status_closed"),
             _ => self.t.t("alerts.status_open"),
+        }
+    }
+
+    /// A phishing verdict in the page's language.
+    pub fn verdict_name(&self, verdict: &str) -> &'static str {
+        match verdict {
+            "phishing" => self.t.t("phishing.v_phishing"),
+            "suspicious" => self.t.t("phishing.v_suspicious"),
+            _ => self.t.t("phishing.v_clean"),
+        }
+    }
+
+    /// A phishing campaign's status (or the filter `all`) in the page's language.
+    pub fn phish_status(&self, status: &str) -> &'static str {
+        match status {
+            "closed" => self.t.t("phishing.status_closed"),
+            "all" => self.t.t("phishing.status_all"),
+            _ => self.t.t("phishing.status_open"),
         }
     }
 

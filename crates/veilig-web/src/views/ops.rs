@@ -34,6 +34,8 @@ use crate::metrics::Gauges;
         super::vpn::api_status, super::vpn::api_devices, super::vpn::api_add_device, super::vpn::api_remove_device,
         super::vpn::api_sessions, super::vpn::api_open_session, super::vpn::api_close_session, super::vpn::api_rules,
         super::vpn::api_add_rule, super::vpn::api_remove_rule, super::vpn::api_set_limit,
+        super::phishing::api_check, super::phishing::api_list, super::phishing::api_get, super::phishing::api_verdict,
+        super::phishing::api_status, super::phishing::api_note,
     ),
     components(schemas(Health, DatabaseHealth, Status, Capability, ErrorBody, ErrorDetail, super::audit::AuditPage, super::audit::AuditRecordView, super::audit::VerifyResult)),
     modifiers(&BearerAuth)

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use veilig_testkit::http;
 
-struct SmtpSink {
+pub struct SmtpSink {
     child: Child,
-    port: u16,
+    pub port: u16,
     maildir: PathBuf,
 }
 
 impl SmtpSink {
-    fn start() -> SmtpSink {
+    pub fn start() -> SmtpSink {
         let port = veilig_testkit::free_port();
         let maildir = veilig_testkit::temp_dir("maildir").join("mail");
         let child = Command::new("/usr/bin/python3")
@@ -33,7 +33,7 @@ impl SmtpSink {
     }
 
     /// Waits for a message to `to` whose text contains `needle`; returns the raw message.
-    fn wait_for(&self, to: &str, needle: &str) -> String {
+    pub fn wait_for(&self, to: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             for m in messages(&self.maildir.join("new")) {
@@ -44,6 +44,13 @@ impl SmtpSink {
             assert!(Instant::now() < deadline, "no mail to {to} containing {needle:?}; have: {:#?}", messages(&self.maildir.join("new")));
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+impl SmtpSink {
+    /// Every message received so far to `to`.
+    pub fn all_to(&self, to: &str) -> Vec<String> {
+        messages(&self.maildir.join("new")).into_iter().filter(|m| m.contains(&format!("To: {to}"))).collect()
     }
 }
 
@@ -62,7 +69,7 @@ fn messages(dir: &Path) -> Vec<String> {
 
 /// Shows a received message as a mail program would (decoded headers and body, via Python's
 /// `email` package) in Chromium and saves a screenshot for the README.
-fn mail_screenshot(raw: &str, name: &str) {
+pub fn mail_screenshot(raw: &str, name: &str) {
     let dir = veilig_testkit::temp_dir("mail-shot");
     let (eml, page) = (dir.join("mail.eml"), dir.join("mail.html"));
     std::fs::write(&eml, raw).unwrap();
@@ -85,7 +92,7 @@ open(sys.argv[2], "w").write(f"""<!doctype html><meta charset="utf-8"><body styl
 }
 
 /// Undoes quoted-printable soft line breaks and `=3D`, enough to find a link in a body.
-fn unfold(raw: &str) -> String {
+pub fn unfold(raw: &str) -> String {
     raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
 }
 

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod mail;
 mod monitor;
+mod phishing;
 mod serve;
 mod vpn;
 
