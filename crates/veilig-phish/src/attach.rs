@@ -7,6 +7,8 @@ use crate::reasons::{Code, Reason};
 
 /// Extensions that run code when opened on Windows or macOS.
 const EXECUTABLE: &[&str] = &[
+    "one",
+    "onepkg",
     "exe",
     "com",
     "scr",
@@ -101,6 +103,8 @@ pub fn check(a: &Attachment<'_>, out: &mut Findings) {
         let scan = html::scan(&text);
         if !scan.forms.is_empty() && scan.password_field {
             out.reasons.push(Reason::new(Code::HtmlForm, name));
+        } else if scan.obfuscated {
+            out.reasons.push(Reason::new(Code::HtmlScript, name));
         } else if ext != "svg" || scan.redirects || !scan.anchors.is_empty() {
             out.reasons.push(Reason::new(Code::HtmlAttachment, name));
         }
@@ -223,11 +227,34 @@ pub fn zip_entries(b: &[u8]) -> Option<Vec<Entry>> {
     Some(entries)
 }
 
-/// True when the body gives a password for an archive ("wachtwoord: 2024", "password 1234").
+/// True when the body gives a password for an archive: a password word followed closely by
+/// `:`, `=` or "is" and a short token ("wachtwoord: 2024", "the password is Fact2026!"), not
+/// a sentence saying it comes separately ("het wachtwoord ontvangt u per sms").
 pub fn password_in(text_lower: &str) -> bool {
-    ["wachtwoord", "password", "paswoord", "passwort", "ww:", "pw:", "pwd", "code:", "toegangscode", "pincode"]
-        .iter()
-        .any(|w| text_lower.contains(w))
+    const WORDS: &[&str] = &["wachtwoord", "password", "paswoord", "passwort", "ww", "pw", "pwd", "toegangscode", "code"];
+    for w in WORDS {
+        for (i, _) in text_lower.match_indices(w) {
+            let before_ok = i == 0 || !text_lower[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+            if !before_ok {
+                continue;
+            }
+            let rest = text_lower[i + w.len()..].trim_start_matches([' ', '*', '"']);
+            let Some(value) = rest
+                .strip_prefix(':')
+                .or_else(|| rest.strip_prefix('='))
+                .or_else(|| rest.strip_prefix("is "))
+                .or_else(|| rest.strip_prefix("luidt"))
+            else {
+                continue;
+            };
+            let token: String = value.trim_start_matches([' ', '"', '\'', '*']).chars().take_while(|c| !c.is_whitespace()).collect();
+            let token = token.trim_end_matches(['.', ',', ';', ')', '"', '\'']);
+            if (3..=32).contains(&token.chars().count()) && !["het", "de", "een", "the", "sent", "verstuurd"].contains(&token) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -277,6 +304,15 @@ mod tests {
         assert_eq!(codes, vec![Code::Macro, Code::ArchiveExecutable]);
         assert_eq!(f.encrypted, vec!["offerte.docx".to_string()]);
         assert_eq!(zip_entries(&z[..z.len() - 30]), None);
+    }
+
+    #[test]
+    fn passwords_given_or_not() {
+        assert!(password_in("open de bijlage. wachtwoord: 2024"));
+        assert!(password_in("the password is fact2026! thanks"));
+        assert!(password_in("ww: welkom123"));
+        assert!(!password_in("het wachtwoord ontvangt u apart per sms."));
+        assert!(!password_in("wijzig uw wachtwoord via het portaal"));
     }
 
     #[test]

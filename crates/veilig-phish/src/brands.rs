@@ -89,6 +89,62 @@ pub const SHORTENERS: &[&str] = &[
     "x.co",
 ];
 
+/// Free hosting and page-building services where anyone can put up a page in a minute (and
+/// phishers do, to borrow the service's good name).
+pub const FREE_HOSTING: &[&str] = &[
+    "pages.dev",
+    "workers.dev",
+    "r2.dev",
+    "webflow.io",
+    "netlify.app",
+    "vercel.app",
+    "glitch.me",
+    "firebaseapp.com",
+    "web.app",
+    "firebasestorage.googleapis.com",
+    "storage.googleapis.com",
+    "blob.core.windows.net",
+    "web.core.windows.net",
+    "azurewebsites.net",
+    "herokuapp.com",
+    "onrender.com",
+    "repl.co",
+    "replit.app",
+    "surge.sh",
+    "000webhostapp.com",
+    "weebly.com",
+    "wixsite.com",
+    "square.site",
+    "godaddysites.com",
+    "framer.app",
+    "ipfs.io",
+    "dweb.link",
+    "cloudflare-ipfs.com",
+    "fleek.co",
+    "s3.amazonaws.com",
+    "amplifyapp.com",
+    "ngrok-free.app",
+    "ngrok.io",
+    "trycloudflare.com",
+    "sites.google.com",
+    "forms.gle",
+    "docs.google.com/forms",
+    "jotform.com",
+    "typedream.app",
+    "notion.site",
+    "canva.site",
+    "blogspot.com",
+    "github.io",
+];
+
+/// True when `host` (with `path`) is on a free hosting service.
+pub fn free_hosting(host: &Host, path: &str) -> Option<&'static str> {
+    FREE_HOSTING.iter().copied().find(|f| match f.split_once('/') {
+        Some((h, p)) => host.within(h) && path.trim_start_matches('/').starts_with(p),
+        None => host.within(f),
+    })
+}
+
 /// True when `host` is a free mail provider's own (`user@ziggo.nl`, not `news@mail.ziggo.nl`,
 /// which is the company writing).
 pub fn is_freemail(host: &Host) -> bool {

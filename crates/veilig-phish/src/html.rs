@@ -19,6 +19,9 @@ pub struct Scan {
     pub password_field: bool,
     /// The page sends the reader elsewhere by itself (meta refresh or a script).
     pub redirects: bool,
+    /// A script builds the page from encoded text (`atob`, `unescape`, `eval`,
+    /// `String.fromCharCode`, `document.write`): what phishing pages do to hide from scanners.
+    pub obfuscated: bool,
 }
 
 /// The most links and forms read from one document; the rest are ignored.
@@ -70,6 +73,12 @@ pub fn scan(html: &str) -> Scan {
                 let body = html[i..body_end].to_ascii_lowercase();
                 if body.contains("location.href") || body.contains("location.replace") || body.contains("window.location") {
                     out.redirects = true;
+                }
+                if ["atob(", "unescape(", "eval(", "fromcharcode", "document.write", "decodeuricomponent(escape"]
+                    .iter()
+                    .any(|w| body.contains(w))
+                {
+                    out.obfuscated = true;
                 }
             }
             "style" => skip_until = Some("/style"),

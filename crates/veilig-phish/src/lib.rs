@@ -293,15 +293,17 @@ pub fn analyse(raw: &[u8], ctx: &Context) -> Analysis {
     let mut seen = BTreeSet::new();
     for (href, shown) in links.iter().take(MAX_LINKS) {
         if seen.insert((href.as_str(), shown.as_str())) {
-            link_checks(&mut found, ctx, href, shown, from_host.as_ref(), trusted, &mut urls);
+            link_checks(&mut found, ctx, href, shown, from_host.as_ref(), trusted, &mut urls, 0);
         }
     }
 
     // Attachments.
     let mut findings = attach::Findings::default();
     let mut hashes = BTreeSet::new();
+    let mut attachment_links: Vec<String> = Vec::new();
     for part in message.attachments().take(MAX_PARTS) {
         let bytes = part.contents();
+        attachment_links.extend(embedded_urls(part, bytes));
         hashes.insert(hex::encode(Sha256::digest(bytes)));
         let content_type =
             part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default().to_ascii_lowercase();
@@ -310,6 +312,9 @@ pub fn analyse(raw: &[u8], ctx: &Context) -> Analysis {
     }
     for r in findings.reasons {
         found.add(r.code, r.detail);
+    }
+    for url in attachment_links.iter().take(MAX_LINKS) {
+        link_checks(&mut found, ctx, url, "", from_host.as_ref(), trusted, &mut urls, 0);
     }
     if !findings.unreadable.is_empty() {
         found.incomplete("an attachment could not be read");
@@ -328,9 +333,14 @@ pub fn analyse(raw: &[u8], ctx: &Context) -> Analysis {
                 Category::Urgency => found.add(Code::Urgency, phrase),
                 Category::Payment => found.add(Code::Payment, phrase),
                 Category::Lure(theme) => found.add(Code::Lure, theme),
-                Category::Qr if findings.images > 0 || inline_images => found.add(Code::QrCode, ""),
                 Category::Qr => {}
             }
+        }
+        // A QR code is only a lure when the message also asks for credentials or pushes: event
+        // tickets carry QR codes too.
+        let qr = ctx.phrases.find(&normalised).iter().any(|(c, _)| *c == Category::Qr);
+        if qr && (findings.images > 0 || inline_images) && (found.has(Code::Credentials) || found.has(Code::Urgency)) {
+            found.add(Code::QrCode, "");
         }
         if hidden {
             found.add(Code::HiddenCharacters, "");
@@ -540,6 +550,7 @@ const LOGIN_WORDS: &[&str] = &[
     "validate",
 ];
 
+#[allow(clippy::too_many_arguments)]
 fn link_checks(
     found: &mut Found,
     ctx: &Context,
@@ -548,6 +559,7 @@ fn link_checks(
     from_host: Option<&Host>,
     trusted: bool,
     urls: &mut BTreeSet<String>,
+    depth: u8,
 ) {
     let href = href.trim();
     let lower = href.to_ascii_lowercase();
@@ -560,6 +572,20 @@ fn link_checks(
     }
     let with_scheme = if lower.starts_with("www.") { format!("http://{href}") } else { href.to_string() };
     let Ok(url) = url::Url::parse(&with_scheme) else { return };
+    // `https://www.rabobank.nl@evil.example/`: the part before @ is decoration.
+    if !url.username().is_empty() && lower.split('/').nth(2).is_some_and(|authority| authority.contains('@')) {
+        found.add(Code::LinkUserinfo, url.username().to_string());
+    }
+    // A redirect that carries its destination (`google.com/url?q=…`, a tracker's `?url=…`):
+    // the destination is a link too.
+    if depth == 0 {
+        for (_, value) in url.query_pairs() {
+            let v = value.trim();
+            if v.len() > 10 && (v.starts_with("http://") || v.starts_with("https://")) {
+                link_checks(found, ctx, v, "", from_host, trusted, urls, depth + 1);
+            }
+        }
+    }
     let target = match url.host() {
         Some(url::Host::Ipv4(ip)) => {
             found.add(Code::LinkIpHost, ip.to_string());
@@ -583,6 +609,9 @@ fn link_checks(
     let brand_owner = ctx.brands.owner(&target);
     if brands::is_shortener(&target) {
         found.add(Code::LinkShortener, target.ascii.clone());
+    }
+    if !sender_own && let Some(service) = brands::free_hosting(&target, url.path()) {
+        found.add(Code::LinkFreeHosting, service);
     }
     if !org && !sender_own && brand_owner.is_none() {
         if ctx.org_targets.iter().any(|t| t.imitated_by(&target).is_some()) {
@@ -663,6 +692,38 @@ fn text_urls(text: &str) -> Vec<String> {
         from = end.max(start + 4);
     }
     out
+}
+
+/// Links inside attachments that mail programs open: calendar invitations (`.ics`) and PDF
+/// link annotations (`/URI (…)` in uncompressed objects).
+fn embedded_urls(part: &mail_parser::MessagePart<'_>, bytes: &[u8]) -> Vec<String> {
+    let name = part.attachment_name().unwrap_or("").to_ascii_lowercase();
+    let ctype =
+        part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default().to_ascii_lowercase();
+    if ctype == "text/calendar" || name.ends_with(".ics") {
+        // Unfold continuation lines first (RFC 5545).
+        let text = String::from_utf8_lossy(bytes).replace("\r\n ", "").replace("\n ", "").replace("\\n", " ");
+        return text_urls(&text);
+    }
+    if ctype == "application/pdf" || name.ends_with(".pdf") || bytes.starts_with(b"%PDF") {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(i) = memchr::memmem::find(&bytes[from..], b"/URI") {
+            let start = from + i + 4;
+            let rest = &bytes[start..bytes.len().min(start + 2048)];
+            if let Some(open) = rest.iter().position(|b| *b == b'(').filter(|p| *p < 4)
+                && let Some(close) = rest[open + 1..].iter().position(|b| *b == b')')
+            {
+                out.push(String::from_utf8_lossy(&rest[open + 1..open + 1 + close]).into_owned());
+            }
+            from = start;
+            if out.len() >= MAX_LINKS {
+                break;
+            }
+        }
+        return out;
+    }
+    Vec::new()
 }
 
 /// How deep messages are nested in `m`, counted up to one past `MAX_NESTING`.

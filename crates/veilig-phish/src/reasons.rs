@@ -124,12 +124,21 @@ codes! {
     LinkPunycode = "link.punycode", Link, 25,
         "Een link gaat naar {}, een adres met tekens die op gewone letters lijken.",
         "A link goes to {}, an address with characters that look like ordinary letters.";
+    LinkUserinfo = "link.userinfo", Link, 45,
+        "Een link begint met {} gevolgd door @: wat ervoor staat is versiering, de link gaat naar de naam erachter.",
+        "A link starts with {} followed by @: what comes before it is decoration, the link goes to the name after it.";
+    LinkFreeHosting = "link.free_hosting", Link, 20,
+        "Een link gaat naar {}, een gratis hosting- of deeldienst waar iedereen in een minuut een pagina neerzet.",
+        "A link goes to {}, a free hosting or sharing service where anyone can put up a page in a minute.";
     FormInBody = "link.form", Link, 35,
         "De mail bevat zelf een invulformulier dat gegevens naar {} stuurt.",
         "The message itself contains a form that sends data to {}.";
     HtmlForm = "attachment.html_form", Attachment, 60,
         "De bijlage {} is een webpagina met een invulformulier voor een wachtwoord.",
         "The attachment {} is a web page with a form asking for a password.";
+    HtmlScript = "attachment.html_script", Attachment, 50,
+        "De bijlage {} is een webpagina die zichzelf uit versleutelde tekst opbouwt, zoals phishingpagina's doen om scanners te ontlopen.",
+        "The attachment {} is a web page that builds itself from encoded text, as phishing pages do to escape scanners.";
     HtmlAttachment = "attachment.html", Attachment, 25,
         "De bijlage {} is een webpagina; die opent in de browser en kan u naar een valse site sturen.",
         "The attachment {} is a web page; it opens in the browser and can send you to a fake site.";

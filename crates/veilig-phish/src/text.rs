@@ -128,6 +128,14 @@ const CREDENTIALS: &[&str] = &[
 ];
 
 const URGENCY: &[&str] = &[
+    "actie vereist",
+    "action required",
+    "account te behouden",
+    "toegang te behouden",
+    "keep your account",
+    "keep access",
+    "retain access",
+    "maintain access",
     "binnen 24 uur",
     "binnen 48 uur",
     "binnen 12 uur",

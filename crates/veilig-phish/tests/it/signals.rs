@@ -177,9 +177,10 @@ fn qr_code_in_an_image_asking_to_be_scanned() {
          Content-Type: multipart/related; boundary=r\n\n--r\nContent-Type: text/html\n\n<p>Scan de QR-code met uw telefoon om uw account te behouden.</p><img src=\"cid:qr\">\n\
          --r\nContent-Type: image/png\nContent-ID: <qr>\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--r--\n",
         expect![[r#"
-            phishing 75
+            phishing 90
             sender.display_name_brand Microsoft
             text.qr_code 
+            text.urgency actie vereist
         "#]],
     );
 }
