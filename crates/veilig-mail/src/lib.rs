@@ -2,6 +2,7 @@
 //! notices, in the recipient's language), and the phishing desk's report mailbox (`desk`, over
 //! the IMAP client in `imap`).
 
+pub mod awareness;
 pub mod desk;
 pub mod imap;
 pub mod notices;

@@ -6,6 +6,7 @@
 //! migrations, where the dialects differ, are kept per dialect under `migrations/`.
 
 mod audit;
+mod awareness;
 mod db;
 mod identity;
 mod migrate;
@@ -16,6 +17,7 @@ mod settings;
 mod vpn;
 
 pub use audit::{AuditFilter, AuditVerdict};
+pub use awareness::{AwarenessRecord, RecipientRecord};
 pub use db::{Arg, Dialect, PoolStats, Row, Store, Tx};
 pub use identity::{FactorRecord, GroupRecord, SessionRecord, TokenRecord, UserColumn, UserRecord};
 pub use migrate::Applied;

@@ -68,6 +68,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_phishing.sql"),
         postgres: include_str!("../migrations/postgres/0009_phishing.sql"),
     },
+    Migration {
+        version: 10,
+        name: "awareness",
+        sqlite: include_str!("../migrations/sqlite/0010_awareness.sql"),
+        postgres: include_str!("../migrations/postgres/0010_awareness.sql"),
+    },
 ];
 
 /// A migration that this call applied.

@@ -420,6 +420,8 @@ struct MePage {
     recovery_left: i64,
     sessions: Vec<SessionRow>,
     notice: Option<String>,
+    /// Awareness messages to this person, newest first, and whether they read each.
+    messages: Vec<(veilig_store::AwarenessRecord, bool)>,
 }
 
 async fn me_page(State(state): State<AppState>, ctx: PageCtx, Signed(p): Signed) -> Response {
@@ -444,7 +446,27 @@ async fn me_render(state: &AppState, ctx: PageCtx, p: &crate::auth::Principal, n
     };
     let factors = factors.into_iter().filter(|f| f.confirmed).collect();
     let sessions = sessions.iter().map(|s| SessionRow::from(s, &current)).collect();
-    render(&MePage { ctx, email: user.email, name: user.display_name, role: user.role, groups, factors, recovery_left, sessions, notice })
+    let messages = state
+        .store
+        .awareness_of_user(&user.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .take(10)
+        .map(|(m, read)| (m, read.is_some()))
+        .collect();
+    render(&MePage {
+        ctx,
+        email: user.email,
+        name: user.display_name,
+        role: user.role,
+        groups,
+        factors,
+        recovery_left,
+        sessions,
+        notice,
+        messages,
+    })
 }
 
 #[derive(Deserialize)]

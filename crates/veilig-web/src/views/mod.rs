@@ -3,6 +3,7 @@
 mod admin;
 mod alerts;
 mod audit;
+mod awareness;
 mod blocks;
 mod home;
 mod identity;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(alerts::routes())
         .merge(blocks::routes())
         .merge(phishing::routes())
+        .merge(awareness::routes())
         .merge(vpn::routes())
 }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests may stop on failure.
 
 mod architecture;
+mod awareness;
 mod browser;
 mod cli;
 mod mail;
@@ -64,6 +65,28 @@ pub fn admin_agent(server: &ServerProcess) -> (veilig_testkit::http::Agent, Stri
         &server.url("/api/v1/setup"),
         &serde_json::json!({"token": token, "email": "beheer@gemeente.nl", "password": PASSWORD}),
     );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
+    let t = http::send(&agent, "POST", &server.url("/api/v1/me/totp"), &[("x-csrf-token", &csrf)], None);
+    let secret = t.json()["secret"].as_str().unwrap().to_owned();
+    let c = http::send(
+        &agent,
+        "POST",
+        &server.url("/api/v1/me/totp/confirm"),
+        &[("x-csrf-token", &csrf)],
+        Some(&serde_json::json!({"code": totp_now(&secret)})),
+    );
+    assert_eq!(c.status, 200, "{}", c.body);
+    (agent, csrf)
+}
+
+/// Enrols an invited user from their enrolment link (password, then an authenticator app) and
+/// returns their signed-in agent and CSRF token.
+pub fn enrolled_agent(server: &ServerProcess, enrollment_url: &str, password: &str) -> (veilig_testkit::http::Agent, String) {
+    use veilig_testkit::http;
+    let token = enrollment_url.rsplit('/').next().unwrap();
+    let agent = http::agent();
+    let r = http::post_json(&agent, &server.url("/api/v1/enroll"), &serde_json::json!({"token": token, "password": password}));
     assert_eq!(r.status, 200, "{}", r.body);
     let csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
     let t = http::send(&agent, "POST", &server.url("/api/v1/me/totp"), &[("x-csrf-token", &csrf)], None);
