@@ -236,6 +236,18 @@ pub const SETTINGS: &[Setting] = &[
         doc: "the organisation's own mail domains, comma-separated (default: the report mailbox's domain)",
     },
     Setting {
+        key: "phishing.verify_dkim",
+        env: "VEILIG_PHISHING_VERIFY_DKIM",
+        flag: "",
+        doc: "check the DKIM signatures of reported mail against DNS: true or false (default false; needs DNS)",
+    },
+    Setting {
+        key: "phishing.dns_server",
+        env: "VEILIG_PHISHING_DNS_SERVER",
+        flag: "",
+        doc: "resolver for the DKIM checks, such as 127.0.0.1:53 (default: the system's)",
+    },
+    Setting {
         key: "phishing.retention_days",
         env: "VEILIG_PHISHING_RETENTION_DAYS",
         flag: "",
@@ -447,6 +459,10 @@ pub struct PhishingConfig {
     pub org_domains: Vec<String>,
     pub retention: Duration,
     pub idle: Duration,
+    /// Verify DKIM signatures of reported mail against DNS.
+    pub verify_dkim: bool,
+    /// The resolver for those checks; `None` is the system's.
+    pub dns_server: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -793,6 +809,10 @@ fn load_phishing(layers: &mut Layers<'_>) -> PhishingConfig {
         .get("phishing.retention_days", |s| parse_in_range(s, 1, 3650))
         .map(|d| Duration::from_secs(d * 86_400))
         .unwrap_or(Duration::from_secs(365 * 86_400));
+    let verify_dkim = layers.get("phishing.verify_dkim", parse_bool).unwrap_or(false);
+    let dns_server = layers.get("phishing.dns_server", |s| {
+        s.trim().parse::<SocketAddr>().map_err(|_| format!("'{s}' is not an address and port such as 127.0.0.1:53"))
+    });
     let idle =
         layers.get("phishing.idle_secs", |s| parse_in_range(s, 5, 1740)).map(Duration::from_secs).unwrap_or(Duration::from_secs(300));
     let imap = match host {
@@ -820,7 +840,7 @@ fn load_phishing(layers: &mut Layers<'_>) -> PhishingConfig {
     } else {
         org_domains
     };
-    PhishingConfig { imap, org_domains, retention, idle }
+    PhishingConfig { imap, org_domains, retention, idle, verify_dkim, dns_server }
 }
 
 fn load_response(layers: &mut Layers<'_>) -> ResponseConfig {

@@ -45,6 +45,7 @@ pub struct Desk {
     org_domains: Vec<String>,
     organisation: String,
     default_lang: Lang,
+    dkim: Option<Arc<crate::dkim::DkimVerifier>>,
 }
 
 impl Desk {
@@ -56,7 +57,13 @@ impl Desk {
         organisation: String,
         default_lang: Lang,
     ) -> Desk {
-        Desk { store, clock, mailer, org_domains, organisation, default_lang }
+        Desk { store, clock, mailer, org_domains, organisation, default_lang, dkim: None }
+    }
+
+    /// Also checks the DKIM signatures of attached originals against DNS.
+    pub fn with_dkim(mut self, verifier: crate::dkim::DkimVerifier) -> Desk {
+        self.dkim = Some(Arc::new(verifier));
+        self
     }
 
     /// The engine's view of the organisation: its domains and the names of its people (from
@@ -92,7 +99,13 @@ impl Desk {
             return Ok(Handled::Duplicate);
         }
         let ctx = self.context().await?;
-        let analysis = veilig_phish::analyse(&reported.message, &ctx);
+        // An inline forward lost the signed headers; an attached original or the report itself
+        // still has them.
+        let verified = match (&self.dkim, reported.form) {
+            (Some(v), veilig_phish::Form::Attached | veilig_phish::Form::Direct) => v.verify(&reported.message).await,
+            _ => veilig_phish::Verified::default(),
+        };
+        let analysis = veilig_phish::analyse_verified(&reported.message, &ctx, &verified);
         let reporter = reported.reporter.clone().unwrap_or_else(|| "unknown".to_owned());
         let now = self.clock.now_ms();
         let record = PhishReportRecord {

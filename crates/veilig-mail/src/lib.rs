@@ -4,6 +4,7 @@
 
 pub mod awareness;
 pub mod desk;
+pub mod dkim;
 pub mod imap;
 pub mod notices;
 pub mod outgoing;

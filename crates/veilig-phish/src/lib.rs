@@ -193,8 +193,22 @@ impl Found {
     }
 }
 
+/// What the caller verified itself, with network access the engine does not have.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verified {
+    /// Every DKIM signature checked against its key in DNS: (passed, `d=` domain).
+    pub dkim: Vec<(bool, String)>,
+}
+
 /// Analyses one message.
 pub fn analyse(raw: &[u8], ctx: &Context) -> Analysis {
+    analyse_verified(raw, ctx, &Verified::default())
+}
+
+/// Analyses one message together with the caller's own DKIM verification: a signature that
+/// verifies, aligned with the From domain, authenticates the sender even where the receiving
+/// server left no `Authentication-Results`; one that fails counts as `auth.dkim_fail`.
+pub fn analyse_verified(raw: &[u8], ctx: &Context, verified: &Verified) -> Analysis {
     let mut found = Found::default();
     let raw = if raw.len() > MAX_MESSAGE_BYTES {
         found.incomplete("larger than 50 MB");
@@ -217,7 +231,13 @@ pub fn analyse(raw: &[u8], ctx: &Context) -> Analysis {
         found.add(Code::NoFrom, "");
         found.incomplete("no sender");
     }
-    let results = auth_results(&message, ctx);
+    let mut results = auth_results(&message, ctx);
+    if !verified.dkim.is_empty() {
+        let r = results.get_or_insert_with(Results::default);
+        // Our own verification replaces what a server said about DKIM.
+        r.dkim =
+            verified.dkim.iter().map(|(pass, d)| (if *pass { Outcome::Pass } else { Outcome::Fail }, d.to_ascii_lowercase())).collect();
+    }
     let trusted = sender_checks(&mut found, ctx, results.as_ref(), from_host.as_ref(), &from_name, &message);
     let org_sender = from_host.as_ref().is_some_and(|h| ctx.is_org(h));
     // The organisation or a brand writing for itself: not a free mail account at a brand such as Google.

@@ -144,7 +144,7 @@ pub fn spawn_phishing_desk(config: &Config, store: &Store, clock: veilig_core::S
         }
     };
     let tls = veilig_mail::desk::tls_config(imap.ca_file.as_deref()).map_err(|e| format!("phishing.imap_ca_file: {e}"))?;
-    let desk = veilig_mail::desk::Desk::new(
+    let mut desk = veilig_mail::desk::Desk::new(
         store.clone(),
         clock.clone(),
         mailer,
@@ -152,6 +152,10 @@ pub fn spawn_phishing_desk(config: &Config, store: &Store, clock: veilig_core::S
         config.identity.organisation.clone(),
         config.language,
     );
+    if config.phishing.verify_dkim {
+        desk = desk
+            .with_dkim(veilig_mail::dkim::DkimVerifier::new(config.phishing.dns_server).map_err(|e| format!("phishing.dns_server: {e}"))?);
+    }
     veilig_mail::desk::spawn_mailbox(imap.clone(), desk, config.phishing.idle, tls);
     let (store, retention_ms) = (store.clone(), config.phishing.retention.as_millis() as i64);
     tokio::spawn(async move {
