@@ -163,10 +163,11 @@ impl Target {
         if host.compact == self.compact {
             return Some(Imitation::Hyphenated);
         }
-        // Short names differ from real words by one letter too often to call that an imitation.
+        // Short names differ from real names by one letter too often to call that an imitation
+        // (lindows / windows, heanet / hetnet); their look-alike letters are caught above.
         let allowed = match self.label.chars().count() {
-            0..=5 => 0,
-            6..=9 => 1,
+            0..=7 => 0,
+            8..=11 => 1,
             _ => 2,
         };
         if allowed > 0 && label.is_ascii() && edit_distance(label, &self.label, allowed).is_some() {

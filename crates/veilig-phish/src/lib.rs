@@ -278,7 +278,7 @@ pub fn analyse_verified(raw: &[u8], ctx: &Context, verified: &Verified) -> Analy
         text.push('\n');
     }
     let mut links: Vec<(String, String)> = Vec::new(); // (href, shown text)
-    let mut forms: Vec<String> = Vec::new();
+    let mut forms: Vec<String> = Vec::new(); // actions of forms that ask for a password
     let mut body_ids: BTreeSet<u32> = BTreeSet::new();
     body_ids.extend(message.text_body.iter().copied());
     body_ids.extend(message.html_body.iter().copied());
@@ -294,7 +294,10 @@ pub fn analyse_verified(raw: &[u8], ctx: &Context, verified: &Verified) -> Analy
             PartType::Html(h) => {
                 let scan = html::scan(h);
                 links.extend(scan.anchors.into_iter().map(|a| (a.href, a.text)));
-                forms.extend(scan.forms);
+                // A search box or a subscribe form is normal in a newsletter; a password field is not.
+                if scan.password_field {
+                    forms.extend(scan.forms);
+                }
                 if message.text_body.iter().all(|t| message.parts.get(*t as usize).is_some_and(|p| matches!(p.body, PartType::Html(_)))) {
                     push_limited(&mut text, &mail_parser::decoders::html::html_to_text(h));
                 }
@@ -528,7 +531,13 @@ fn sender_checks(
     }
 
     // Reply-To.
-    let has_list_id = !message.list_id().is_empty();
+    // Mail from a list or a bulk sender answers to the list or a service address by design.
+    let has_list_id = !message.list_id().is_empty()
+        || !message.list_post().is_empty()
+        || message.headers_raw().any(|(name, value)| {
+            name.eq_ignore_ascii_case("Mailing-List")
+                || (name.eq_ignore_ascii_case("Precedence") && matches!(value.trim().to_ascii_lowercase().as_str(), "list" | "bulk"))
+        });
     if let Some(reply) = message.reply_to().and_then(|a| a.first()).and_then(|a| a.address())
         && !has_list_id
         && let Some(reply_host) = reply.rsplit_once('@').and_then(|(_, d)| Host::parse(d))
@@ -545,6 +554,8 @@ fn sender_checks(
 }
 
 /// Words in a link's path that mark a login or account page.
+/// Not "account", "update", "secure", "auth" or "confirm": newsletters link to such pages
+/// everywhere.
 const LOGIN_WORDS: &[&str] = &[
     "login",
     "log-in",
@@ -555,19 +566,16 @@ const LOGIN_WORDS: &[&str] = &[
     "aanmelden",
     "verify",
     "verif",
-    "account",
     "wachtwoord",
     "password",
-    "secure",
-    "auth",
     "webmail",
-    "owa",
+    "owa/",
     "wp-admin",
-    "update",
-    "confirm",
     "bevestig",
     "unlock",
     "validate",
+    "sso",
+    "mfa",
 ];
 
 #[allow(clippy::too_many_arguments)]

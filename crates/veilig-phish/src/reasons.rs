@@ -131,8 +131,8 @@ codes! {
         "Een link gaat naar {}, een gratis hosting- of deeldienst waar iedereen in een minuut een pagina neerzet.",
         "A link goes to {}, a free hosting or sharing service where anyone can put up a page in a minute.";
     FormInBody = "link.form", Link, 35,
-        "De mail bevat zelf een invulformulier dat gegevens naar {} stuurt.",
-        "The message itself contains a form that sends data to {}.";
+        "De mail bevat zelf een formulier dat om een wachtwoord vraagt en het naar {} stuurt.",
+        "The message itself contains a form that asks for a password and sends it to {}.";
     HtmlForm = "attachment.html_form", Attachment, 60,
         "De bijlage {} is een webpagina met een invulformulier voor een wachtwoord.",
         "The attachment {} is a web page with a form asking for a password.";

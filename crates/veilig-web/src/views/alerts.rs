@@ -307,15 +307,6 @@ pub struct AlertRow {
     pub badge: &'static str,
 }
 
-/// One hour of the timeline: how many alerts of each weight.
-pub struct Hour {
-    pub x: u32,
-    pub label: String,
-    /// (y, height, css class) of the stacked parts, high first.
-    pub parts: Vec<(u32, u32, &'static str)>,
-    pub total: usize,
-}
-
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage {
@@ -326,12 +317,12 @@ struct AlertsPage {
     syslog: Vec<String>,
     senders: Vec<(veilig_ingest::SenderStats, String)>,
     samples: Vec<veilig_ingest::Sample>,
-    hours: Vec<Hour>,
+    hours: Vec<super::Bar>,
     max: usize,
 }
 
 /// Alerts per hour over the 24 hours up to the newest alert, stacked by severity.
-fn timeline(alerts: &[AlertRecord]) -> (Vec<Hour>, usize) {
+fn timeline(alerts: &[AlertRecord]) -> (Vec<super::Bar>, usize) {
     const HOURS: i64 = 24;
     let Some(newest) = alerts.iter().map(|a| a.last_seen_ms).max() else { return (Vec::new(), 0) };
     let end_hour = newest.div_euclid(3_600_000);
@@ -348,25 +339,7 @@ fn timeline(alerts: &[AlertRecord]) -> (Vec<Hour>, usize) {
             slot[weight] += 1;
         }
     }
-    let max = counts.iter().map(|c| c.iter().sum::<usize>()).max().unwrap_or(0).max(1);
-    let hours = counts
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut y = 110u32;
-            let mut parts = Vec::new();
-            for (n, class) in c.iter().zip(["bar-high", "bar-medium", "bar-low"]) {
-                let height = ((*n as f64 / max as f64) * 100.0).round() as u32;
-                if height > 0 {
-                    y -= height;
-                    parts.push((y, height, class));
-                }
-            }
-            let hour = (first + i as i64).rem_euclid(24);
-            Hour { x: 10 + i as u32 * 23, label: format!("{hour:02}"), parts, total: c.iter().sum() }
-        })
-        .collect();
-    (hours, max)
+    super::stacked_bars(&counts, 23, |i| format!("{:02}", (first + i as i64).rem_euclid(24)))
 }
 
 async fn page(

@@ -73,24 +73,20 @@ pub struct SendResult {
     pub recipients: usize,
 }
 
-fn invalid(message: &str) -> ApiError {
-    ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-}
-
 async fn send(state: &AppState, who: &Principal, ip: &str, r: SendRequest) -> Result<SendResult, ApiError> {
     let fields = [(&r.title_nl, 200), (&r.title_en, 200), (&r.body_nl, 20_000), (&r.body_en, 20_000)];
     if fields.iter().any(|(f, max)| f.trim().is_empty() || f.chars().count() > *max) {
-        return Err(invalid("titles (at most 200 characters) and texts (at most 20,000) are needed in Dutch and English"));
+        return Err(ApiError::invalid("titles (at most 200 characters) and texts (at most 20,000) are needed in Dutch and English"));
     }
     let groups: Vec<String> = r.groups.iter().map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()).collect();
     for g in &groups {
         if state.store.group_by_name(g).await?.is_none() {
-            return Err(invalid(&format!("no group named {g}")));
+            return Err(ApiError::invalid(format!("no group named {g}")));
         }
     }
     let recipients = state.store.awareness_audience(&groups).await?;
     if recipients.is_empty() {
-        return Err(invalid("nobody would receive it: the groups have no members"));
+        return Err(ApiError::invalid("nobody would receive it: the groups have no members"));
     }
     let m = AwarenessRecord {
         id: veilig_core::random_id(),

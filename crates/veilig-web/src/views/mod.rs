@@ -217,3 +217,35 @@ pub fn format_ms(ms: i64) -> String {
         .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC")).ok())
         .unwrap_or_else(|| ms.to_string())
 }
+
+/// One column of a stacked bar chart.
+pub struct Bar {
+    pub x: u32,
+    pub label: String,
+    /// (y, height, css class) of the stacked parts, the strongest at the bottom.
+    pub parts: Vec<(u32, u32, &'static str)>,
+    pub total: usize,
+}
+
+/// Stacked bars for `counts` (per column: strong, middle, weak), the tallest column 100 units
+/// high, columns `step` apart; `label(i)` names column `i`. Returns the bars and the tallest total.
+pub fn stacked_bars(counts: &[[usize; 3]], step: u32, label: impl Fn(usize) -> String) -> (Vec<Bar>, usize) {
+    let max = counts.iter().map(|c| c.iter().sum::<usize>()).max().unwrap_or(0).max(1);
+    let bars = counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut y = 110u32;
+            let mut parts = Vec::new();
+            for (n, class) in c.iter().zip(["bar-high", "bar-medium", "bar-low"]) {
+                let height = ((*n as f64 / max as f64) * 100.0).round() as u32;
+                if height > 0 {
+                    y -= height;
+                    parts.push((y, height, class));
+                }
+            }
+            Bar { x: 10 + i as u32 * step, label: label(i), parts, total: c.iter().sum() }
+        })
+        .collect();
+    (bars, max)
+}

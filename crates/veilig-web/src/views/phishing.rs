@@ -131,12 +131,8 @@ fn status_filter(s: Option<&str>) -> Result<Option<&'static str>, ApiError> {
         "open" => Ok(Some("open")),
         "closed" => Ok(Some("closed")),
         "all" => Ok(None),
-        _ => Err(invalid("status must be open, closed or all")),
+        _ => Err(ApiError::invalid("status must be open, closed or all")),
     }
-}
-
-fn invalid(message: &str) -> ApiError {
-    ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
 }
 
 /// Reported messages grouped by campaign, newest activity first.
@@ -184,7 +180,7 @@ async fn set_verdict(state: &AppState, who: &crate::auth::Principal, ip: &str, i
     if let Some(v) = verdict
         && veilig_phish::Verdict::parse(v).is_none()
     {
-        return Err(invalid("verdict must be phishing, suspicious or clean"));
+        return Err(ApiError::invalid("verdict must be phishing, suspicious or clean"));
     }
     let entry =
         veilig_audit::Entry::new(&who.user().email, "phishing.verdict_set", id).ip(ip).details(serde_json::json!({"verdict": verdict}));
@@ -218,7 +214,7 @@ async fn set_status(state: &AppState, who: &crate::auth::Principal, ip: &str, id
     let by = match status {
         "closed" => Some(who.user().email.as_str()),
         "open" => None,
-        _ => return Err(invalid("status must be open or closed")),
+        _ => return Err(ApiError::invalid("status must be open or closed")),
     };
     let action = if by.is_some() { "phishing.campaign_closed" } else { "phishing.campaign_reopened" };
     let entry = veilig_audit::Entry::new(&who.user().email, action, id).ip(ip);
@@ -251,7 +247,7 @@ pub struct NoteRequest {
 async fn add_note(state: &AppState, who: &crate::auth::Principal, ip: &str, id: &str, body: &str) -> Result<(), ApiError> {
     let body = body.trim();
     if body.is_empty() || body.chars().count() > 4000 {
-        return Err(invalid("a note is 1 to 4,000 characters"));
+        return Err(ApiError::invalid("a note is 1 to 4,000 characters"));
     }
     if state.store.phish_campaign(id).await?.is_none() {
         return Err(ApiError::not_found("no such campaign"));
@@ -329,14 +325,6 @@ pub struct CampaignRow {
     pub badge: &'static str,
 }
 
-/// One day of the chart: reports by verdict.
-pub struct Day {
-    pub x: u32,
-    pub label: String,
-    pub parts: Vec<(u32, u32, &'static str)>,
-    pub total: usize,
-}
-
 #[derive(Template)]
 #[template(path = "phishing.html")]
 struct PhishingPage {
@@ -344,7 +332,7 @@ struct PhishingPage {
     status: String,
     all_verdicts: bool,
     rows: Vec<CampaignRow>,
-    days: Vec<Day>,
+    days: Vec<super::Bar>,
     max: usize,
     mailbox: Option<String>,
 }
@@ -358,7 +346,7 @@ fn badge(verdict: &str) -> &'static str {
 }
 
 /// Reports per day over the 14 days up to `now`, stacked by verdict.
-fn chart(reports: &[(i64, String)], now_ms: i64) -> (Vec<Day>, usize) {
+fn chart(reports: &[(i64, String)], now_ms: i64) -> (Vec<super::Bar>, usize) {
     const DAYS: i64 = 14;
     let today = now_ms.div_euclid(86_400_000);
     let first = today - DAYS + 1;
@@ -372,28 +360,11 @@ fn chart(reports: &[(i64, String)], now_ms: i64) -> (Vec<Day>, usize) {
             }] += 1;
         }
     }
-    let max = counts.iter().map(|c| c.iter().sum::<usize>()).max().unwrap_or(0).max(1);
-    let days = counts
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut y = 110u32;
-            let mut parts = Vec::new();
-            for (n, class) in c.iter().zip(["bar-high", "bar-medium", "bar-low"]) {
-                let height = ((*n as f64 / max as f64) * 100.0).round() as u32;
-                if height > 0 {
-                    y -= height;
-                    parts.push((y, height, class));
-                }
-            }
-            let day = (first + i as i64) * 86_400_000;
-            let label = time::OffsetDateTime::from_unix_timestamp(day / 1000)
-                .map(|t| format!("{:02}-{:02}", t.day(), u8::from(t.month())))
-                .unwrap_or_default();
-            Day { x: 10 + i as u32 * 39, label, parts, total: c.iter().sum() }
-        })
-        .collect();
-    (days, max)
+    super::stacked_bars(&counts, 39, |i| {
+        time::OffsetDateTime::from_unix_timestamp((first + i as i64) * 86_400)
+            .map(|t| format!("{:02}-{:02}", t.day(), u8::from(t.month())))
+            .unwrap_or_default()
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]

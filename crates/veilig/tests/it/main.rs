@@ -67,17 +67,18 @@ pub fn admin_agent(server: &ServerProcess) -> (veilig_testkit::http::Agent, Stri
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
-    let t = http::send(&agent, "POST", &server.url("/api/v1/me/totp"), &[("x-csrf-token", &csrf)], None);
-    let secret = t.json()["secret"].as_str().unwrap().to_owned();
-    let c = http::send(
-        &agent,
-        "POST",
-        &server.url("/api/v1/me/totp/confirm"),
-        &[("x-csrf-token", &csrf)],
-        Some(&serde_json::json!({"code": totp_now(&secret)})),
-    );
-    assert_eq!(c.status, 200, "{}", c.body);
+    add_authenticator(server, &agent, &csrf);
     (agent, csrf)
+}
+
+/// Adds an authenticator app to the session's account, which completes its sign-in.
+fn add_authenticator(server: &ServerProcess, agent: &veilig_testkit::http::Agent, csrf: &str) {
+    use veilig_testkit::http;
+    let t = http::send(agent, "POST", &server.url("/api/v1/me/totp"), &[("x-csrf-token", csrf)], None);
+    let secret = t.json()["secret"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({"code": totp_now(&secret)});
+    let c = http::send(agent, "POST", &server.url("/api/v1/me/totp/confirm"), &[("x-csrf-token", csrf)], Some(&body));
+    assert_eq!(c.status, 200, "{}", c.body);
 }
 
 /// Enrols an invited user from their enrolment link (password, then an authenticator app) and
@@ -89,16 +90,7 @@ pub fn enrolled_agent(server: &ServerProcess, enrollment_url: &str, password: &s
     let r = http::post_json(&agent, &server.url("/api/v1/enroll"), &serde_json::json!({"token": token, "password": password}));
     assert_eq!(r.status, 200, "{}", r.body);
     let csrf = r.json()["csrf_token"].as_str().unwrap().to_owned();
-    let t = http::send(&agent, "POST", &server.url("/api/v1/me/totp"), &[("x-csrf-token", &csrf)], None);
-    let secret = t.json()["secret"].as_str().unwrap().to_owned();
-    let c = http::send(
-        &agent,
-        "POST",
-        &server.url("/api/v1/me/totp/confirm"),
-        &[("x-csrf-token", &csrf)],
-        Some(&serde_json::json!({"code": totp_now(&secret)})),
-    );
-    assert_eq!(c.status, 200, "{}", c.body);
+    add_authenticator(server, &agent, &csrf);
     (agent, csrf)
 }
 
