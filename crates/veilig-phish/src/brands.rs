@@ -217,11 +217,14 @@ impl Brand {
         let in_sub = host.sub.iter().flat_map(|l| l.split('-')).any(wears) || host.sub.iter().any(|l| wears(l));
         // A brand's whole domain inside a longer host: `login.microsoftonline.com.evil.example`.
         let domain_inside = self.domains.iter().any(|d| {
-            host.ascii.match_indices(d.as_str()).any(|(i, _)| {
-                let before_ok = i == 0 || host.ascii.as_bytes().get(i - 1) == Some(&b'.');
-                let after = host.ascii.as_bytes().get(i + d.len());
-                before_ok && matches!(after, Some(b'.') | Some(b'-'))
-            })
+            // Cheap first: the domain's first label must be one of the host's.
+            let first = d.split('.').next().unwrap_or("");
+            host.tokens.iter().any(|t| t == first)
+                && host.ascii.match_indices(d.as_str()).any(|(i, _)| {
+                    let before_ok = i == 0 || host.ascii.as_bytes().get(i - 1) == Some(&b'.');
+                    let after = host.ascii.as_bytes().get(i + d.len());
+                    before_ok && matches!(after, Some(b'.') | Some(b'-'))
+                })
         });
         let in_label = host.label.contains('-') && host.label.split('-').any(wears);
         (in_sub || domain_inside || in_label).then_some(Wearing::InHost)

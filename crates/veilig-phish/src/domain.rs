@@ -19,6 +19,8 @@ pub struct Host {
     ulabel: String,
     skel: String,
     compact: String,
+    /// Every label split at dots and hyphens, for quick "does this name appear" checks.
+    pub tokens: Vec<String>,
 }
 
 impl Host {
@@ -46,7 +48,8 @@ impl Host {
         let ulabel = unicode(&label);
         let skel = skeleton_lower(&ulabel);
         let compact = ulabel.replace('-', "");
-        Some(Host { ascii, registrable, label, sub, ulabel, skel, compact })
+        let tokens = ascii.split(['.', '-']).filter(|t| !t.is_empty()).map(str::to_string).collect();
+        Some(Host { ascii, registrable, label, sub, ulabel, skel, compact, tokens })
     }
 
     /// True when this host is `domain` or lies under it.

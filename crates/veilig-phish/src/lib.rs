@@ -312,11 +312,11 @@ pub fn analyse_verified(raw: &[u8], ctx: &Context, verified: &Verified) -> Analy
         let host = url::Url::parse(action).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| "?".into());
         found.add(Code::FormInBody, host);
     }
-    let mut urls = BTreeSet::new();
+    let mut state = LinkState::default();
     let mut seen = BTreeSet::new();
     for (href, shown) in links.iter().take(MAX_LINKS) {
         if seen.insert((href.as_str(), shown.as_str())) {
-            link_checks(&mut found, ctx, href, shown, from_host.as_ref(), trusted, &mut urls, 0);
+            link_checks(&mut found, ctx, href, shown, from_host.as_ref(), trusted, &mut state, 0);
         }
     }
 
@@ -337,7 +337,7 @@ pub fn analyse_verified(raw: &[u8], ctx: &Context, verified: &Verified) -> Analy
         found.add(r.code, r.detail);
     }
     for url in attachment_links.iter().take(MAX_LINKS) {
-        link_checks(&mut found, ctx, url, "", from_host.as_ref(), trusted, &mut urls, 0);
+        link_checks(&mut found, ctx, url, "", from_host.as_ref(), trusted, &mut state, 0);
     }
     if !findings.unreadable.is_empty() {
         found.incomplete("an attachment could not be read");
@@ -377,7 +377,7 @@ pub fn analyse_verified(raw: &[u8], ctx: &Context, verified: &Verified) -> Analy
     let fingerprint = Fingerprint {
         from: from_address,
         subject: subject_pattern(message.subject().unwrap_or("")),
-        urls: urls.into_iter().take(20).collect(),
+        urls: state.urls.into_iter().take(20).collect(),
         attachments: hashes.into_iter().collect(),
     };
     finish(found, message.subject().map(str::to_string), fingerprint)
@@ -578,6 +578,15 @@ const LOGIN_WORDS: &[&str] = &[
     "mfa",
 ];
 
+/// What one message's links have shown so far: newsletters repeat hosts many times, and a
+/// host's own checks (lookalikes against every brand, punycode) need running once.
+#[derive(Default)]
+struct LinkState {
+    urls: BTreeSet<String>,
+    hosts: std::collections::HashMap<String, Option<Host>>,
+    checked: std::collections::HashSet<String>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn link_checks(
     found: &mut Found,
@@ -586,7 +595,7 @@ fn link_checks(
     shown: &str,
     from_host: Option<&Host>,
     trusted: bool,
-    urls: &mut BTreeSet<String>,
+    state: &mut LinkState,
     depth: u8,
 ) {
     let href = href.trim();
@@ -610,7 +619,7 @@ fn link_checks(
         for (_, value) in url.query_pairs() {
             let v = value.trim();
             if v.len() > 10 && (v.starts_with("http://") || v.starts_with("https://")) {
-                link_checks(found, ctx, v, "", from_host, trusted, urls, depth + 1);
+                link_checks(found, ctx, v, "", from_host, trusted, state, depth + 1);
             }
         }
     }
@@ -623,25 +632,29 @@ fn link_checks(
             found.add(Code::LinkIpHost, ip.to_string());
             return;
         }
-        Some(url::Host::Domain(d)) => match Host::parse(d) {
-            Some(h) => h,
-            None => return,
-        },
+        Some(url::Host::Domain(d)) => {
+            let parsed = state.hosts.entry(d.to_string()).or_insert_with(|| Host::parse(d));
+            match parsed {
+                Some(h) => h.clone(),
+                None => return,
+            }
+        }
         None => return,
     };
     let org = ctx.is_org(&target);
-    if !org {
-        urls.insert(format!("{}{}", target.ascii, url.path()));
+    if !org && state.urls.len() < MAX_LINKS {
+        state.urls.insert(format!("{}{}", target.ascii, url.path()));
     }
     let sender_own = from_host.is_some_and(|f| f.registrable == target.registrable);
     let brand_owner = ctx.brands.owner(&target);
-    if brands::is_shortener(&target) {
-        found.add(Code::LinkShortener, target.ascii.clone());
-    }
     if !sender_own && let Some(service) = brands::free_hosting(&target, url.path()) {
         found.add(Code::LinkFreeHosting, service);
     }
-    if !org && !sender_own && brand_owner.is_none() {
+    let first_time = state.checked.insert(target.ascii.clone());
+    if first_time && brands::is_shortener(&target) {
+        found.add(Code::LinkShortener, target.ascii.clone());
+    }
+    if first_time && !org && !sender_own && brand_owner.is_none() {
         if ctx.org_targets.iter().any(|t| t.imitated_by(&target).is_some()) {
             found.add(Code::LinkLookalike, target.display());
         } else if let Some(wearing) = ctx.brands.list.iter().find_map(|b| b.worn_by(&target)) {
@@ -651,7 +664,7 @@ fn link_checks(
             }
         }
     }
-    if target.deceptive_punycode() {
+    if first_time && target.deceptive_punycode() {
         found.add(Code::LinkPunycode, target.display());
     }
     if let Some(shown_host) = shown_host(shown)
