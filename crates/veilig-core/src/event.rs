@@ -20,6 +20,8 @@ pub enum Event {
     LoginFailed { email: String, ip: String, reason: String },
     /// A user was disabled: everything they have open must close now.
     UserDisabled { user_id: String },
+    /// A user was erased (right to erasure): every capability removes what it holds about them.
+    UserErased { user_id: String, email: String },
     /// A user's second factors were reset: their sessions are gone and they must enrol again.
     FactorsReset { user_id: String },
     /// An enrolment link was made for a user (invitation, resend, factor reset). The URL is a

@@ -831,7 +831,8 @@ impl Identity {
         let mut tx = self.store.begin().await?;
         tx.user_delete(&user.id).await?;
         self.commit_audited(tx, &[actor.entry("identity.user_erased", &user.email)]).await?;
-        self.bus.publish(Event::UserDisabled { user_id: user.id });
+        self.bus.publish(Event::UserDisabled { user_id: user.id.clone() });
+        self.bus.publish(Event::UserErased { user_id: user.id, email: user.email });
         Ok(())
     }
 

@@ -215,6 +215,35 @@ fn campaign_keys(a: &Analysis) -> Vec<(String, String)> {
     keys
 }
 
+/// Erases an employee's phishing reports when their account is erased (their awareness reads go
+/// with the account itself), audited as `phishing.reports_erased`.
+pub fn spawn_erasure(bus: &veilig_core::EventBus, store: Store, clock: SharedClock) {
+    let mut rx = bus.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(veilig_core::Event::UserErased { email, .. }) => {
+                    let entry = Entry {
+                        actor: "system".to_owned(),
+                        action: "phishing.reports_erased".to_owned(),
+                        target: email.clone(),
+                        ip: String::new(),
+                        outcome: Outcome::Success,
+                        details: serde_json::json!({}),
+                    };
+                    match store.phish_erase_reporter(&email, clock.now_ms(), &entry).await {
+                        Ok(n) => tracing::info!(reports = n, "erased the phishing reports of an erased user"),
+                        Err(e) => tracing::warn!(error = %e, "could not erase the phishing reports of an erased user"),
+                    }
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "phishing erasure missed events"),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
 /// The TLS settings for the IMAP server: the system's roots plus an extra CA when configured.
 pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();

@@ -206,6 +206,7 @@ pub async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    veilig_mail::desk::spawn_erasure(&bus, store.clone(), clock.clone());
     match crate::wiring::spawn_phishing_desk(&config, &store, clock.clone()) {
         Ok(true) => tracing::info!("the phishing desk reads its report mailbox"),
         Ok(false) => {}

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/passkey/begin", post(passwordless_begin))
         .route("/api/v1/passkey/finish", post(passwordless_finish))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/export", get(me_export))
         .route("/api/v1/me/sessions", get(my_sessions))
         .route("/api/v1/me/factors", get(my_factors))
         .route("/api/v1/me/factors/{id}", put(factor_rename).delete(factor_remove))
@@ -245,6 +246,36 @@ async fn logout(State(state): State<AppState>, AnySession(s): AnySession) -> Res
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserView), (status = 401, body = crate::error::ErrorBody)))]
 async fn me(State(state): State<AppState>, Signed(p): Signed) -> Result<Json<UserView>, ApiError> {
     Ok(Json(view(&state, p.user().clone()).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyData {
+    pub account: UserView,
+    pub sessions: Vec<SessionView>,
+    /// The suspicious mail this person reported, with Veilig's verdict.
+    pub phishing_reports: Vec<super::phishing::ReportView>,
+    /// Awareness messages sent to this person and when they read each.
+    #[schema(value_type = Vec<Object>)]
+    pub awareness: Vec<serde_json::Value>,
+}
+
+/// Everything Veilig holds about the signed-in person, as one JSON document (their right of
+/// access and to data portability). The audit chain is left out: it is the organisation's
+/// security log.
+#[utoipa::path(get, path = "/api/v1/me/export", responses((status = 200, body = MyData), (status = 401, body = crate::error::ErrorBody)))]
+async fn me_export(State(state): State<AppState>, Signed(p): Signed) -> Result<Json<MyData>, ApiError> {
+    let user = p.user().clone();
+    let account = view(&state, user.clone()).await?;
+    let Json(sessions) = my_sessions(State(state.clone()), Signed(p)).await?;
+    let phishing_reports = state.store.phish_reports_by(&user.email).await?.into_iter().map(super::phishing::ReportView::from).collect();
+    let awareness = state
+        .store
+        .awareness_of_user(&user.id)
+        .await?
+        .into_iter()
+        .map(|(m, read)| serde_json::json!({"title_nl": m.title_nl, "title_en": m.title_en, "sent_ms": m.created_ms, "read_ms": read}))
+        .collect();
+    Ok(Json(MyData { account, sessions, phishing_reports, awareness }))
 }
 
 #[derive(Serialize, ToSchema)]

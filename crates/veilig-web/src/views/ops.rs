@@ -26,7 +26,7 @@ use crate::metrics::Gauges;
         super::blocks::api_allow, super::blocks::api_disallow, super::blocks::api_token, super::blocks::api_webhooks,
         super::blocks::api_add_webhook, super::blocks::api_remove_webhook, super::blocks::api_test_webhook,
         api::setup, api::enroll, api::totp_begin, api::totp_confirm, api::login, api::login_totp, api::login_recovery, api::logout,
-        api::me, api::my_sessions, api::token_create, api::users_list, api::user_create, api::user_get, api::user_delete,
+        api::me, api::me_export, api::my_sessions, api::token_create, api::users_list, api::user_create, api::user_get, api::user_delete,
         api::user_disable, api::user_enable, api::user_reset, api::user_resend, api::user_role,
         api::groups_list, api::group_create, api::group_delete, api::member_add, api::member_remove,
         api::passkey_register_begin, api::passkey_register_finish, api::passkey_second_begin, api::passkey_second_finish,

@@ -87,6 +87,13 @@ fn an_awareness_message_reaches_everyone_and_reads_are_counted() {
     assert!(!opened.body.contains("cor@gemeente.nl"), "an employee sees no readers");
     assert_eq!(api(&marieke, &marieke_csrf, "POST", &format!("/api/v1/awareness/{id}/read"), None).status, 204, "reading again is fine");
     assert_eq!(api(&marieke, &marieke_csrf, "GET", "/api/v1/awareness", None).status, 403, "employees see no totals");
+    // Her own data, as one document: the account and both messages, one read.
+    let export = api(&marieke, &marieke_csrf, "GET", "/api/v1/me/export", None).json();
+    assert_eq!(export["account"]["email"], "marieke@gemeente.nl");
+    let got = export["awareness"].as_array().unwrap();
+    assert_eq!(got.len(), 2, "{export}");
+    assert_eq!(got.iter().filter(|m| !m["read_ms"].is_null()).count(), 1, "{export}");
+    assert!(export["phishing_reports"].as_array().unwrap().is_empty());
 
     // Totals for the administrator; who read it for the security officer only.
     let list = api(&admin, &csrf, "GET", "/api/v1/awareness", None).json();

@@ -144,6 +144,28 @@ fn reported_phishing_is_answered_within_a_minute_and_grouped_by_campaign() {
     b.wait_for_text("main", "p.jansen@zorggroephorizon.nl");
     b.save_screenshot("phishing-campaign-en.png");
 
+    // Marieke's account is erased: her report goes with it, Pieter's stays.
+    let users = api("GET", "/api/v1/users", None).json();
+    let marieke = users.as_array().unwrap().iter().find(|u| u["email"] == "m.devries@zorggroephorizon.nl").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(api("DELETE", &format!("/api/v1/users/{marieke}"), None).status, 204);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let reporters: Vec<String> = api("GET", &format!("/api/v1/phishing/campaigns/{id}"), None).json()["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["reporter"].as_str().unwrap().to_owned())
+            .collect();
+        if reporters == ["p.jansen@zorggroephorizon.nl"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Marieke's report is still there: {reporters:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     // The officer closes the case.
     assert_eq!(api("POST", &format!("/api/v1/phishing/campaigns/{id}/status"), Some(serde_json::json!({"status": "closed"}))).status, 204);
     assert!(api("GET", "/api/v1/phishing/campaigns", None).json().as_array().unwrap().is_empty());
