@@ -257,6 +257,12 @@ impl Store {
         .collect()
     }
 
+    /// (received, verdict) of every report since `since_ms`, for the chart of reports per day.
+    pub async fn phish_report_days(&self, since_ms: i64) -> Result<Vec<(i64, String)>> {
+        let rows = self.fetch_all("SELECT received_ms, verdict FROM phish_reports WHERE received_ms >= $1", &[Arg::Int(since_ms)]).await?;
+        rows.iter().map(|r| Ok((r.int(0)?, r.text(1)?))).collect()
+    }
+
     /// One employee's reports, newest first (their own page, and the export of their data).
     pub async fn phish_reports_by(&self, reporter: &str) -> Result<Vec<PhishReportRecord>> {
         self.fetch_all(

@@ -389,13 +389,12 @@ async fn page(
         Ok(c) => c,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let mut reports = Vec::new();
-    for c in campaigns.iter().take(50) {
-        if let Ok(rs) = state.store.phish_reports_of(&c.id).await {
-            reports.extend(rs.into_iter().map(|r| (r.received_ms, r.verdict)));
-        }
-    }
-    let (days, max) = chart(&reports, state.clock.now_ms());
+    let now = state.clock.now_ms();
+    let reports = match state.store.phish_report_days(now - 14 * 86_400_000).await {
+        Ok(r) => r,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let (days, max) = chart(&reports, now);
     let rows = campaigns.into_iter().map(|c| CampaignRow { seen: format_ms(c.last_ms), badge: badge(c.effective_verdict()), c }).collect();
     let mailbox = state.config.phishing.imap.as_ref().map(|i| format!("{}@{}:{}/{}", i.username, i.host, i.port, i.mailbox));
     render(&PhishingPage { ctx, status: status_text, all_verdicts, rows, days, max, mailbox })

@@ -130,6 +130,11 @@ fn reported_phishing_is_answered_within_a_minute_and_grouped_by_campaign() {
     let audit = api("GET", "/api/v1/audit?action=phishing.", None).json();
     assert!(audit.to_string().contains("phishing.reported") && audit.to_string().contains("phishing.note_added"), "{audit}");
 
+    // The chart counts the three reports (the duplicate is not one), whatever the day.
+    let page = http::get(&agent, &server.url("/phishing"));
+    let total: usize = page.body.split(" – ").skip(1).filter_map(|s| s.split("</title>").next()?.parse::<usize>().ok()).sum();
+    assert_eq!(total, 3, "{}", page.body);
+
     // What the officer sees.
     let session = agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
     let b = veilig_testkit::Browser::start(1280, 900);
