@@ -12,6 +12,7 @@ mod auth;
 mod brands;
 mod domain;
 mod html;
+mod qr;
 mod reasons;
 mod report;
 mod text;
@@ -23,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 pub use brands::{Brand, Brands};
 pub use domain::Host;
+pub use qr::png_codes as qr_codes_in_png;
 pub use reasons::{Code, Kind, Lang, Reason};
 pub use report::{Form, Reported, reported_message};
 
@@ -324,9 +326,16 @@ pub fn analyse_verified(raw: &[u8], ctx: &Context, verified: &Verified) -> Analy
     let mut findings = attach::Findings::default();
     let mut hashes = BTreeSet::new();
     let mut attachment_links: Vec<String> = Vec::new();
+    let mut qr_links: Vec<String> = Vec::new();
     for part in message.attachments().take(MAX_PARTS) {
         let bytes = part.contents();
         attachment_links.extend(embedded_urls(part, bytes));
+        if qr_links.len() < 8 {
+            qr_links.extend(qr::png_codes(bytes).into_iter().map(|t| t.trim().to_string()).filter(|t| {
+                let l = t.to_ascii_lowercase();
+                l.starts_with("http://") || l.starts_with("https://") || l.starts_with("www.")
+            }));
+        }
         hashes.insert(hex::encode(Sha256::digest(bytes)));
         let content_type =
             part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default().to_ascii_lowercase();
@@ -337,6 +346,15 @@ pub fn analyse_verified(raw: &[u8], ctx: &Context, verified: &Verified) -> Analy
         found.add(r.code, r.detail);
     }
     for url in attachment_links.iter().take(MAX_LINKS) {
+        link_checks(&mut found, ctx, url, "", from_host.as_ref(), trusted, &mut state, 0);
+    }
+    // A QR code that leads to a web page, from anyone but the organisation or a brand writing
+    // for itself (an MFA roll-out, a ticket), is a link nobody's computer checks.
+    for url in &qr_links {
+        let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        if !real_sender {
+            found.add(Code::QrLink, host);
+        }
         link_checks(&mut found, ctx, url, "", from_host.as_ref(), trusted, &mut state, 0);
     }
     if !findings.unreadable.is_empty() {

@@ -181,6 +181,9 @@ codes! {
     QrCode = "text.qr_code", Language, 30,
         "De mail vraagt een QR-code te scannen: zo omzeilt een link de controle op uw computer.",
         "The message asks you to scan a QR code: a link hidden this way escapes the checks on your computer.";
+    QrLink = "link.qr_code", Link, 30,
+        "Een plaatje in de mail is een QR-code die naar {} leidt: zo ontloopt een link de controle op uw computer.",
+        "A picture in the message is a QR code that leads to {}: a link hidden this way escapes the checks on your computer.";
     HiddenCharacters = "text.hidden_characters", Language, 15,
         "De tekst bevat onzichtbare tekens midden in woorden, een truc om filters te omzeilen.",
         "The text hides invisible characters inside words, a trick to get past filters.";

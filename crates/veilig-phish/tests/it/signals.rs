@@ -195,3 +195,47 @@ fn explanations_exist_in_both_languages_for_every_code() {
         assert!(code.weight() > 0 && code.weight() <= 65, "{}", code.as_str());
     }
 }
+
+/// A PNG of a QR code for `text`, 4 pixels a module with a quiet zone, drawn here.
+fn qr_png(text: &str) -> Vec<u8> {
+    let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).unwrap();
+    let (scale, border) = (4usize, 4i32);
+    let size = (qr.size() + 2 * border) as usize * scale;
+    let mut pixels = vec![255u8; size * size];
+    for y in 0..size {
+        for x in 0..size {
+            let (mx, my) = ((x / scale) as i32 - border, (y / scale) as i32 - border);
+            if qr.get_module(mx, my) {
+                pixels[y * size + x] = 0;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, size as u32, size as u32);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.write_header().unwrap().write_image_data(&pixels).unwrap();
+    out
+}
+
+#[test]
+fn the_link_inside_a_qr_code_image_is_checked() {
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD.encode(qr_png("https://m365-herstel.example/login?u=marieke"));
+    let mail = format!(
+        "From: IT Support <support@helpdesk-portal.example>\nTo: m.devries@zorggroephorizon.nl\nSubject: Nieuwe beveiliging\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=q\n\n--q\nContent-Type: text/plain\n\nZie de afbeelding.\n--q\nContent-Type: image/png\n\
+         Content-Disposition: attachment; filename=\"scan.png\"\nContent-Transfer-Encoding: base64\n\n{png}\n--q--\n"
+    );
+    check(
+        &mail,
+        expect![[r#"
+            suspicious 55
+            link.qr_code m365-herstel.example
+            link.login_unrelated m365-herstel.example
+        "#]],
+    );
+    // A QR code with no web address (a ticket number) is no link.
+    let ticket = base64::engine::general_purpose::STANDARD.encode(qr_png("TICKET-2026-0042-7781"));
+    let a = veilig_phish::analyse(mail.replace(&png, &ticket).as_bytes(), &crate::ctx());
+    assert!(a.reasons.iter().all(|r| r.code != Code::QrLink), "{:?}", a.reasons);
+}
