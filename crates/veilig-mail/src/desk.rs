@@ -66,19 +66,6 @@ impl Desk {
         self
     }
 
-    /// The engine's view of the organisation: its domains and the names of its people (from
-    /// the user list, so a forger borrowing a colleague's name is caught).
-    async fn context(&self) -> Result<Context, DeskError> {
-        let mut ctx = Context::new().map_err(|e| DeskError::Engine(e.to_string()))?;
-        for d in &self.org_domains {
-            ctx = ctx.org_domain(d).map_err(|e| DeskError::Engine(e.to_string()))?;
-        }
-        for u in self.store.users_list().await? {
-            ctx = ctx.person(&u.display_name);
-        }
-        Ok(ctx)
-    }
-
     /// Handles one report as it came from the mailbox.
     pub async fn handle(&self, raw: &[u8]) -> Result<Handled, DeskError> {
         let reported = veilig_phish::reported_message(raw);
@@ -98,7 +85,7 @@ impl Desk {
             }
             return Ok(Handled::Duplicate);
         }
-        let ctx = self.context().await?;
+        let ctx = context(&self.store, &self.org_domains).await?;
         // An inline forward lost the signed headers; an attached original or the report itself
         // still has them.
         let verified = match (&self.dkim, reported.form) {
@@ -153,14 +140,7 @@ impl Desk {
             Some(u) => u.language.as_deref().and_then(Lang::parse).unwrap_or(self.default_lang),
             None => self.default_lang,
         };
-        let reasons: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&report.reasons)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| {
-                let code = veilig_phish::Code::ALL.iter().find(|c| Some(c.as_str()) == r["code"].as_str())?;
-                Some(code.message(phish_lang(lang), r["detail"].as_str().unwrap_or("")))
-            })
-            .collect();
+        let reasons = explain(&report.reasons, lang);
         let mail = crate::notices::phishing_answer(
             lang,
             &self.organisation,
@@ -183,7 +163,35 @@ impl Desk {
     }
 }
 
-fn phish_lang(lang: Lang) -> veilig_phish::Lang {
+/// The engine's view of the organisation: its domains and the names of its people (from the
+/// user list, so a forger borrowing a colleague's name is caught). For the mailbox and for
+/// checks on request alike.
+pub async fn context(store: &Store, org_domains: &[String]) -> Result<Context, DeskError> {
+    let mut ctx = Context::new().map_err(|e| DeskError::Engine(e.to_string()))?;
+    for d in org_domains {
+        ctx = ctx.org_domain(d).map_err(|e| DeskError::Engine(e.to_string()))?;
+    }
+    for u in store.users_list().await? {
+        ctx = ctx.person(&u.display_name);
+    }
+    Ok(ctx)
+}
+
+/// A stored report's reasons (`[{"code", "detail"}]`) explained in `lang`; unknown codes are
+/// left out.
+pub fn explain(reasons_json: &str, lang: Lang) -> Vec<String> {
+    serde_json::from_str::<Vec<serde_json::Value>>(reasons_json)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| {
+            let code = veilig_phish::Code::ALL.iter().find(|c| Some(c.as_str()) == r["code"].as_str())?;
+            Some(code.message(phish_lang(lang), r["detail"].as_str().unwrap_or("")))
+        })
+        .collect()
+}
+
+/// The engine's language for an interface language.
+pub fn phish_lang(lang: Lang) -> veilig_phish::Lang {
     match lang {
         Lang::Nl => veilig_phish::Lang::Nl,
         Lang::En => veilig_phish::Lang::En,

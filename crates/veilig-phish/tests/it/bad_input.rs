@@ -35,6 +35,8 @@ fn not_mail_at_all() {
 fn unknown_charset_and_broken_encodings_are_read_without_a_crash() {
     let raw = "From: Bank <x@bank-veilig.example>\nSubject: =?x-unknown?B?@@@?=\nContent-Type: text/plain; charset=x-made-up\nContent-Transfer-Encoding: base64\n\n@@@not base64@@@\n";
     let a = analyse(raw.as_bytes(), &ctx());
+    // The headers are still read: the sender is known and the campaign can be grouped.
+    assert_eq!(a.fingerprint.from.as_deref(), Some("x@bank-veilig.example"), "{:?}", a.reasons);
     assert!(a.score <= 100);
 }
 

@@ -301,15 +301,9 @@ pub async fn api_check(
     ctx: PageCtx,
     body: axum::body::Bytes,
 ) -> Result<Json<CheckResult>, ApiError> {
-    let mut engine = veilig_phish::Context::new().map_err(ApiError::internal)?;
-    for d in &state.config.phishing.org_domains {
-        engine = engine.org_domain(d).map_err(ApiError::internal)?;
-    }
-    for u in state.store.users_list().await? {
-        engine = engine.person(&u.display_name);
-    }
+    let engine = veilig_mail::desk::context(&state.store, &state.config.phishing.org_domains).await.map_err(ApiError::internal)?;
     let a = veilig_phish::analyse(&body, &engine);
-    let lang = if ctx.t.code() == "en" { veilig_phish::Lang::En } else { veilig_phish::Lang::Nl };
+    let lang = veilig_mail::desk::phish_lang(ctx.t.lang);
     Ok(Json(CheckResult {
         verdict: a.verdict.as_str().to_owned(),
         score: a.score,
@@ -430,23 +424,19 @@ async fn detail_page(
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
-    let lang = if ctx.t.code() == "en" { veilig_phish::Lang::En } else { veilig_phish::Lang::Nl };
     // The reasons of the strongest report, explained in the reader's language.
-    let strongest = reports.iter().max_by_key(|r| r.score);
-    let reasons = strongest
-        .map(|r| serde_json::from_str::<Vec<serde_json::Value>>(&r.reasons).unwrap_or_default())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| {
-            let code = veilig_phish::Code::ALL.iter().find(|c| Some(c.as_str()) == v["code"].as_str())?;
-            Some(code.message(lang, v["detail"].as_str().unwrap_or("")))
-        })
-        .collect();
+    let reasons = reports.iter().max_by_key(|r| r.score).map(|r| veilig_mail::desk::explain(&r.reasons, ctx.t.lang)).unwrap_or_default();
     let reports = reports
         .into_iter()
         .map(|r| ReportRow { when: format_ms(r.received_ms), badge: badge(&r.verdict), answered: r.answered_ms.is_some(), r })
         .collect();
-    let notes = notes.into_iter().map(|n| (n.created_ms, n)).map(|(ms, n)| (n, format_ms(ms))).collect();
+    let notes = notes
+        .into_iter()
+        .map(|n| {
+            let when = format_ms(n.created_ms);
+            (n, when)
+        })
+        .collect();
     render(&CampaignPage {
         ctx,
         badge: badge(c.effective_verdict()),
