@@ -1,0 +1,154 @@
+//! Puts the real values back into text that came back from an outside service: translated,
+//! rewritten, with changed case or spacing (`[telefoon - 1]`, `Client A` for `Cliënt A`,
+//! `Person A's`). A token the key does not hold is reported, never guessed.
+
+use crate::{Label, Lang, Mapping};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Restored {
+    pub text: String,
+    /// How many tokens were replaced by their real value.
+    pub restored: usize,
+    /// Tokens that look like pseudonyms but are not in the key, as they appear in the text.
+    pub unmatched: Vec<String>,
+}
+
+const PERSON_WORDS: &[&str] = &["cliënt", "client", "cliente", "klient", "persoon", "person", "personne", "persona", "patient", "patiënt"];
+const CITY_WORDS: &[&str] = &["plaats", "city", "place", "town", "stad", "ville", "ciudad", "stadt"];
+
+fn label_of(word: &str) -> Option<Label> {
+    let w: String = word.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect();
+    Some(match w.as_str() {
+        "PERSOON" | "PERSON" => Label::Person,
+        "ADRES" | "ADDRESS" | "ADRESSE" => Label::Address,
+        "POSTCODE" | "POSTALCODE" | "ZIP" | "ZIPCODE" => Label::Postcode,
+        "PLAATS" | "CITY" | "PLACE" | "TOWN" => Label::City,
+        "TELEFOON" | "PHONE" | "TELEPHONE" | "TELEFOONNUMMER" | "TEL" => Label::Phone,
+        "EMAIL" | "MAIL" => Label::Email,
+        "BSN" => Label::Bsn,
+        "IBAN" => Label::Iban,
+        "GEBOORTEDATUM" | "DATEOFBIRTH" | "DOB" | "BIRTHDATE" => Label::DateOfBirth,
+        "KENTEKEN" | "PLATE" | "LICENSEPLATE" | "LICENCEPLATE" | "NUMBERPLATE" => Label::Plate,
+        "KVK" | "KVKNUMMER" => Label::Kvk,
+        "IDNUMMER" | "IDNUMBER" | "DOCUMENTNUMMER" | "DOCUMENTNUMBER" => Label::IdNumber,
+        "IP" | "IPADRES" | "IPADDRESS" => Label::Ip,
+        "URL" | "LINK" => Label::Url,
+        "DOSSIER" | "CASE" | "DOSSIERNUMMER" | "CASENUMBER" => Label::CaseId,
+        "TERM" => Label::Term,
+        _ => return None,
+    })
+}
+
+fn letter_index(l: &str) -> Option<u32> {
+    let b = l.as_bytes();
+    match b {
+        [a] if a.is_ascii_uppercase() => Some((a - b'A') as u32),
+        [a, c] if a.is_ascii_uppercase() && c.is_ascii_uppercase() => Some((a - b'A' + 1) as u32 * 26 + (c - b'A') as u32),
+        _ => None,
+    }
+}
+
+fn possessive_of(name: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{name}'s"),
+        Lang::Nl => {
+            if name.ends_with(['s', 'x', 'z', 'S', 'X', 'Z']) {
+                format!("{name}'")
+            } else if name.ends_with(['a', 'e', 'i', 'o', 'u', 'y']) {
+                format!("{name}'s")
+            } else {
+                format!("{name}s")
+            }
+        }
+    }
+}
+
+/// Restores `text` with the key in `mapping`.
+pub fn restore(text: &str, mapping: &Mapping) -> Restored {
+    let lang = crate::Lang::detect(text);
+    let mut out = String::with_capacity(text.len());
+    let mut restored = 0;
+    let mut unmatched = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        // [LABEL-N]
+        if b[i] == b'['
+            && let Some(close) = text[i..].find(']').map(|c| i + c)
+            && close - i <= 40
+        {
+            let inner = text[i + 1..close].trim();
+            let digits_at = inner.rfind(|c: char| !c.is_ascii_digit()).map(|p| p + 1).unwrap_or(0);
+            let (word, num) = inner.split_at(digits_at);
+            let word = word.trim_end_matches(|c: char| c == '-' || c == '_' || c.is_whitespace());
+            if !num.is_empty() && !word.is_empty() && word.chars().all(|c| c.is_alphabetic() || c == '-' || c == '_' || c == ' ') {
+                let label = label_of(word);
+                let n: u32 = num.parse().unwrap_or(0);
+                match label.and_then(|l| mapping.lookup_value(l, n)) {
+                    Some(v) => {
+                        out.push_str(&text[last..i]);
+                        out.push_str(v);
+                        restored += 1;
+                    }
+                    None => {
+                        unmatched.push(text[i..=close].to_string());
+                        out.push_str(&text[last..=close]);
+                    }
+                }
+                i = close + 1;
+                last = i;
+                continue;
+            }
+        }
+        // Cliënt A, Person B's, Plaats A
+        let at_word_start = i == 0 || !text[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+        if at_word_start && b[i].is_ascii_alphabetic() {
+            let word_end = text[i..].find(|c: char| !c.is_alphabetic()).map(|e| i + e).unwrap_or(text.len());
+            let word = text[i..word_end].to_lowercase();
+            let is_person = PERSON_WORDS.contains(&word.as_str());
+            let is_city = CITY_WORDS.contains(&word.as_str());
+            if (is_person || is_city) && text[word_end..].starts_with(' ') {
+                let ls = word_end + 1;
+                let le = text[ls..].find(|c: char| !c.is_ascii_uppercase()).map(|e| ls + e).unwrap_or(text.len());
+                let after = text[le..].chars().next();
+                let letters = &text[ls..le];
+                let is_token = !letters.is_empty() && letters.len() <= 2 && !after.is_some_and(char::is_alphanumeric);
+                if is_token && let Some(idx) = letter_index(letters) {
+                    let (poss, end) = if text[le..].starts_with("'s") {
+                        (true, le + 2)
+                    } else if text[le..].starts_with("’s") {
+                        (true, le + "’s".len())
+                    } else {
+                        (false, le)
+                    };
+                    let value = if is_person {
+                        mapping.lookup_person(letters).map(str::to_string)
+                    } else {
+                        mapping.lookup_value(Label::City, idx + 1).map(str::to_string)
+                    };
+                    match value {
+                        Some(v) => {
+                            out.push_str(&text[last..i]);
+                            out.push_str(&if poss { possessive_of(&v, lang) } else { v });
+                            restored += 1;
+                        }
+                        None => {
+                            unmatched.push(text[i..end].to_string());
+                            out.push_str(&text[last..end]);
+                        }
+                    }
+                    i = end;
+                    last = i;
+                    continue;
+                }
+            }
+            i = word_end.max(i + 1);
+            continue;
+        }
+        i += text[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+    }
+    out.push_str(&text[last..]);
+    Restored { text: out, restored, unmatched }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the pseudonymiser engine: one binary, modules per theme.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod engine;
+mod eval;
+mod vault;
