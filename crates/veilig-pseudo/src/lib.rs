@@ -457,14 +457,18 @@ fn resolve(mut c: Vec<Cand>) -> Vec<Cand> {
             b.start,
         ))
     });
+    // kept intervals by start; they never overlap, so one neighbour on each side decides
+    let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
     let mut kept: Vec<Cand> = Vec::with_capacity(c.len());
     for x in c {
         if x.end <= x.start {
             continue;
         }
-        if kept.iter().any(|k| k.start < x.end && x.start < k.end) {
+        let before = taken.range(..x.end).next_back().is_some_and(|(_, &e)| e > x.start);
+        if before {
             continue;
         }
+        taken.insert(x.start, x.end);
         kept.push(x);
     }
     kept.sort_by_key(|k| k.start);

@@ -303,6 +303,12 @@ impl<'a> Words<'a> {
         Words { t, toks, flags }
     }
 
+    /// The first token starting at or after byte `at`.
+    fn tok_at(&self, at: usize) -> Option<usize> {
+        let k = self.toks.partition_point(|t| t.start < at);
+        (k < self.toks.len()).then_some(k)
+    }
+
     fn text(&self, i: usize) -> &'a str {
         self.toks[i].text(self.t.s)
     }
@@ -967,7 +973,7 @@ impl<'a> Words<'a> {
         let n = self.toks.len();
         // after a postcode on the same line: 1234 AB Zwolle, 1234AB  'S-GRAVENHAGE
         for c in found.iter().filter(|c| c.label == Label::Postcode) {
-            let Some(k) = self.toks.iter().position(|t| t.start >= c.end) else { continue };
+            let Some(k) = self.tok_at(c.end) else { continue };
             if self.newline_before(k) {
                 // 6411 HK\nHEERLEN: a line holding only the place
                 if self.toks[k].newlines == 1
@@ -984,7 +990,7 @@ impl<'a> Words<'a> {
             // Sheffield S3 8NQ: the place comes first in British addresses
         }
         for c in found.iter().filter(|c| c.label == Label::Postcode && c.reason == "rule:postcode-uk") {
-            let Some(k) = self.toks.iter().position(|t| t.start >= c.start) else { continue };
+            let Some(k) = self.tok_at(c.start) else { continue };
             if k == 0 || self.newline_before(k) {
                 continue;
             }
@@ -998,7 +1004,7 @@ impl<'a> Words<'a> {
         }
         // after an address on the same line (Kerkstraat 12, Zwolle) or the line below it (English blocks)
         for c in found.iter().filter(|c| c.label == Label::Address) {
-            let Some(k) = self.toks.iter().position(|t| t.start >= c.end) else { continue };
+            let Some(k) = self.tok_at(c.end) else { continue };
             let k2 = if self.punct(k, ',') && !self.newline_before(k) { k + 1 } else { k };
             if k2 < n
                 && (k2 != k || self.newline_before(k))
@@ -1110,8 +1116,13 @@ impl<'a> Words<'a> {
             }
         }
         for c in found.iter().filter(|c| c.label == Label::Person) {
-            for (k, t) in self.toks.iter().enumerate() {
-                if t.start < c.start || t.end > c.end || t.kind != Kind::Word {
+            let from = self.tok_at(c.start).unwrap_or(self.toks.len());
+            for k in from..self.toks.len() {
+                let t = self.toks[k];
+                if t.start >= c.end {
+                    break;
+                }
+                if t.end > c.end || t.kind != Kind::Word {
                     continue;
                 }
                 let w = self.text(k);
@@ -1124,7 +1135,11 @@ impl<'a> Words<'a> {
         if pieces.is_empty() {
             return;
         }
-        let covered = |s: usize, e: usize| found.iter().any(|c| c.start < e && s < c.end);
+        // `found` is sorted by start and does not overlap
+        let covered = |s: usize, e: usize| {
+            let k = found.partition_point(|c| c.end <= s);
+            found.get(k).is_some_and(|c| c.start < e)
+        };
         for (k, t) in self.toks.iter().enumerate() {
             if t.kind != Kind::Word || covered(t.start, t.end) {
                 continue;

@@ -46,6 +46,9 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Pseudonymise personal data in a text (Dutch or English) before it goes to an outside
+    /// service, and put the real values back into the answer with --restore.
+    Pseudo(PseudoArgs),
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -108,6 +111,40 @@ pub struct MailCheckArgs {
     /// One JSON object per message: {"file", "verdict", "score", "reasons": [{"code", "message"}]}.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PseudoArgs {
+    /// The text, Markdown, e-mail (.eml) or CSV file; - or nothing for standard input.
+    pub file: Option<PathBuf>,
+    /// The language of the replacements (Cliënt A or Client A): nl, en or auto.
+    #[arg(long, default_value = "auto")]
+    pub lang: String,
+    /// How to read the input: auto (by the file name), text, md, eml or csv.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// The encrypted key file: read if it exists, written (0600) after the run. Needs the
+    /// passphrase in VEILIG_VAULT_PASSPHRASE or --key-file.
+    #[arg(long, value_name = "FILE")]
+    pub vault: Option<PathBuf>,
+    /// A key file (32 bytes, or 64 hex digits) instead of a passphrase.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// The organisation's own values to hide: a CSV of value[,label] (client names, code names).
+    #[arg(long, value_name = "CSV")]
+    pub terms: Option<PathBuf>,
+    /// Put the real values back into FILE (an answer to a pseudonymised text).
+    #[arg(long)]
+    pub restore: bool,
+    /// Print {"text", "spans": [{"start", "end", "byte_start", "byte_end", "label", "replacement", "confidence", "reason"}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the result to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Score a folder of labelled files (see crates/veilig-pseudo/eval/GUIDELINES.md) instead.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["restore", "vault", "file"])]
+    pub eval: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -348,6 +385,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Users { command } => users(command).await,
         Command::Monitor { command: MonitorCommand::Replay(args) } => crate::replay::run(&args),
         Command::Mail { command: MailCommand::Check(args) } => crate::mailcheck::run(&args),
+        Command::Pseudo(args) => crate::pseudo::run(&args),
         Command::Monitor { command: MonitorCommand::Rules(args) } => crate::replay::rules(&args),
         Command::Monitor { command: MonitorCommand::Digest(args) } => digest(&args).await,
         Command::Vpn { command: VpnCommand::Exposure(args) } => crate::exposure::run(&args).await,

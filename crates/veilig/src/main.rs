@@ -5,6 +5,7 @@ mod cli;
 mod exposure;
 mod mailcheck;
 mod progress;
+mod pseudo;
 mod replay;
 mod serve;
 mod wiring;

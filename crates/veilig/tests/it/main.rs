@@ -9,6 +9,7 @@ mod cli;
 mod mail;
 mod monitor;
 mod phishing;
+mod pseudo;
 mod serve;
 mod vpn;
 
