@@ -279,6 +279,8 @@ impl Terms {
 #[derive(Debug, Clone, Default)]
 pub struct Pseudonymiser {
     terms: Terms,
+    /// Values the user chose to leave as they are (lower case).
+    keep: Vec<String>,
 }
 
 /// Priority when two candidates overlap: the more certain kind wins.
@@ -310,6 +312,12 @@ impl Pseudonymiser {
 
     pub fn with_terms(mut self, terms: Terms) -> Pseudonymiser {
         self.terms = terms;
+        self
+    }
+
+    /// Leaves these values as they are wherever they appear (a reviewer's "undo").
+    pub fn keeping<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, values: I) -> Pseudonymiser {
+        self.keep = values.into_iter().map(|v| v.as_ref().trim().to_lowercase()).filter(|v| !v.is_empty()).collect();
         self
     }
 
@@ -347,7 +355,11 @@ impl Pseudonymiser {
         let mut more = Vec::new();
         words.mentions(&fixed, mapping, &mut more);
         fixed.extend(more);
-        resolve(fixed)
+        let mut out = resolve(fixed);
+        if !self.keep.is_empty() {
+            out.retain(|c| !self.keep.contains(&text[c.start..c.end].trim().to_lowercase()));
+        }
+        out
     }
 
     /// Finds the values without replacing them (spans with `replacement: None`).

@@ -12,6 +12,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("veilig.css", "text/css; charset=utf-8", include_bytes!("../static/veilig.css")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../static/favicon.svg")),
     ("webauthn.js", "text/javascript; charset=utf-8", include_bytes!("../static/webauthn.js")),
+    ("pseudo.js", "text/javascript; charset=utf-8", include_bytes!("../static/pseudo.js")),
     // htmx 2.0.11, Zero-Clause BSD (static/vendor/htmx-LICENSE.txt), unchanged.
     ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../static/vendor/htmx-2.0.11.min.js")),
 ];

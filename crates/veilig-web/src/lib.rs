@@ -36,6 +36,8 @@ pub struct AppState {
     pub respond: veilig_respond::Responder,
     /// The live inputs (per-sender counts, samples of lines not understood).
     pub ingest: Arc<veilig_ingest::Ingest>,
+    /// A random secret of this process that seals the pseudonymiser's keys handed to browsers.
+    pub pseudo_key: Arc<[u8; 32]>,
 }
 
 /// The capabilities the pages and API call into.
@@ -58,6 +60,12 @@ impl AppState {
             vpn: c.vpn,
             respond: c.respond,
             ingest: c.ingest,
+            pseudo_key: Arc::new({
+                use rand::RngCore;
+                let mut k = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut k);
+                k
+            }),
         }
     }
 }

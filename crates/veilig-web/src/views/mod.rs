@@ -10,6 +10,7 @@ mod identity;
 mod identity_api;
 mod ops;
 mod phishing;
+mod pseudo;
 mod vpn;
 
 use askama::Template;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(blocks::routes())
         .merge(phishing::routes())
         .merge(awareness::routes())
+        .merge(pseudo::routes())
         .merge(vpn::routes())
 }
 

@@ -36,7 +36,7 @@ use crate::metrics::Gauges;
         super::vpn::api_add_rule, super::vpn::api_remove_rule, super::vpn::api_set_limit,
         super::phishing::api_check, super::phishing::api_list, super::phishing::api_get, super::phishing::api_verdict,
         super::phishing::api_status, super::phishing::api_note, super::awareness::api_send, super::awareness::api_list,
-        super::awareness::api_readers, super::awareness::api_read,
+        super::awareness::api_readers, super::awareness::api_read, super::pseudo::api_run, super::pseudo::api_restore,
     ),
     components(schemas(Health, DatabaseHealth, Status, Capability, ErrorBody, ErrorDetail, super::audit::AuditPage, super::audit::AuditRecordView, super::audit::VerifyResult)),
     modifiers(&BearerAuth)

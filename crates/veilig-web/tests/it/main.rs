@@ -6,6 +6,7 @@ mod api;
 mod identity;
 mod monitor;
 mod pages;
+mod pseudo;
 mod vpn;
 
 use std::net::SocketAddr;

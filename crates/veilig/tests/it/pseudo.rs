@@ -139,3 +139,66 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The "done when" of the pseudonymiser: an employee pastes a Dutch client letter in the portal,
+/// sees what was replaced, copies the result, pastes a translated answer and gets the names back.
+#[test]
+fn an_employee_pseudonymises_a_letter_and_restores_the_answer_in_chromium() {
+    use veilig_testkit::http;
+    let server = crate::start(&[]);
+    let (admin, csrf) = crate::admin_agent(&server);
+    let r = http::send(
+        &admin,
+        "POST",
+        &server.url("/api/v1/users"),
+        &[("x-csrf-token", &csrf)],
+        Some(&serde_json::json!({"email": "fatima@gemeente.nl", "name": "Fatima Consulent"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let link = r.json()["enrollment_url"].as_str().unwrap().to_owned();
+    let (emp, _) = crate::enrolled_agent(&server, &link, "groene appel naast de kachel");
+    let session = emp.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+
+    let b = veilig_testkit::Browser::start(1280, 1400);
+    b.goto(&server.url("/login"));
+    b.add_cookie("veilig_session", &session);
+    b.goto(&server.url("/pseudo?lang=nl"));
+    b.wait_for_text("h1", "Pseudonimiseren");
+    let letter = "Geachte mevrouw Yılmaz,\n\nNaar aanleiding van ons gesprek op 3 maart bevestig ik dat uw zoon Emre Yılmaz \
+(geboren 14-09-2013, BSN 111222333) vanaf 1 april begeleiding krijgt van ons wijkteam. Zijn dossiernummer is WT-2024-0288.\n\n\
+U kunt mij bereiken op 06-24418720 of via s.de.wit@wijkteam-noord.nl. Uw adres Merelstraat 17, 3817 SJ Amersfoort \
+hebben wij genoteerd.\n\nMet vriendelijke groet,\nSanne de Wit\nWijkcoach";
+    b.find("#text");
+    b.execute("document.getElementById('text').value = arguments[0];", vec![serde_json::json!(letter)]);
+    b.click(&b.find("#pseudo-form button[type=submit]"));
+    b.wait_for_text("h2", "Gepseudonimiseerde tekst");
+    let result = b.execute("return document.getElementById('pseudo-result').value;", vec![]);
+    let result = result.as_str().unwrap().to_owned();
+    for real in ["Yılmaz", "Emre", "111222333", "WT-2024-0288", "06-24418720", "Merelstraat", "Amersfoort", "Sanne"] {
+        assert!(!result.contains(real), "{real} leaked: {result}");
+    }
+    assert!(result.starts_with("Geachte mevrouw Persoon A,"), "{result}");
+    let marked = b.text(&b.find("#pseudo-marked"));
+    assert!(marked.contains("Emre Yılmaz"), "the review shows the original with its highlights");
+    b.save_screenshot("pseudo-review-nl.png");
+
+    // the translated answer goes into the restore form on the same page
+    let answer = result
+        .replace("Geachte mevrouw", "Dear Mrs")
+        .replace(
+            "Naar aanleiding van ons gesprek op 3 maart bevestig ik dat uw zoon",
+            "Following our conversation on 3 March, I confirm that your son",
+        )
+        .replace("Met vriendelijke groet", "Kind regards");
+    b.find("#answer");
+    b.execute("document.getElementById('answer').value = arguments[0];", vec![serde_json::json!(answer)]);
+    b.click(&b.find("form[action^='/pseudo/restore'] button[type=submit]"));
+    b.wait_for_text("#restored-title", "Antwoord met de echte gegevens");
+    let restored = b.execute("return document.getElementById('pseudo-restored').value;", vec![]);
+    let restored = restored.as_str().unwrap();
+    assert!(restored.starts_with("Dear Mrs Yılmaz,"), "{restored}");
+    for real in ["Emre Yılmaz", "111222333", "WT-2024-0288", "06-24418720", "Merelstraat 17", "Amersfoort", "Sanne de Wit"] {
+        assert!(restored.contains(real), "{real} not restored: {restored}");
+    }
+    b.save_screenshot("pseudo-restored-nl.png");
+}
