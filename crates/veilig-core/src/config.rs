@@ -259,6 +259,30 @@ pub const SETTINGS: &[Setting] = &[
         flag: "",
         doc: "longest wait in IMAP IDLE, and the poll interval of servers without IDLE (default 300)",
     },
+    Setting {
+        key: "pseudo.llm_url",
+        env: "VEILIG_PSEUDO_LLM_URL",
+        flag: "",
+        doc: "base URL of an OpenAI-compatible chat service for the AI-chat gateway, such as https://llm.example.nl/v1 (default none: no gateway)",
+    },
+    Setting {
+        key: "pseudo.llm_api_key_file",
+        env: "VEILIG_PSEUDO_LLM_API_KEY_FILE",
+        flag: "",
+        doc: "file holding the API key for that service (default none: no key sent)",
+    },
+    Setting {
+        key: "pseudo.llm_model",
+        env: "VEILIG_PSEUDO_LLM_MODEL",
+        flag: "",
+        doc: "model to use whatever the client asks for (default: the client's choice)",
+    },
+    Setting {
+        key: "pseudo.llm_timeout_secs",
+        env: "VEILIG_PSEUDO_LLM_TIMEOUT_SECS",
+        flag: "",
+        doc: "longest wait for the chat service's answer (default 120)",
+    },
     Setting { key: "vpn.enabled", env: "VEILIG_VPN_ENABLED", flag: "", doc: "run the WireGuard gateway: true or false (default false)" },
     Setting { key: "vpn.listen_port", env: "VEILIG_VPN_PORT", flag: "", doc: "UDP port of the WireGuard gateway (default 51820)" },
     Setting {
@@ -394,6 +418,7 @@ pub struct Config {
     pub vpn: VpnConfig,
     pub response: ResponseConfig,
     pub phishing: PhishingConfig,
+    pub pseudo: PseudoConfig,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -449,6 +474,22 @@ pub struct VpnConfig {
     pub idle: Duration,
     pub data_plane: DataPlaneKind,
     pub retention: Duration,
+}
+
+/// The pseudonymiser's AI-chat gateway.
+#[derive(Debug, Clone, Default)]
+pub struct PseudoConfig {
+    /// The upstream chat service; `None` when the gateway is off.
+    pub llm: Option<LlmConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    /// Base URL without a trailing slash; `/chat/completions` is added.
+    pub url: String,
+    pub api_key: Option<SecretString>,
+    pub model: Option<String>,
+    pub timeout: Duration,
 }
 
 /// The phishing desk.
@@ -697,6 +738,7 @@ impl Config {
         let vpn = load_vpn(&mut layers, &public_url);
         let response = load_response(&mut layers);
         let phishing = load_phishing(&mut layers);
+        let pseudo = load_pseudo(&mut layers);
         let smtp = match smtp_host {
             Some(host) => {
                 let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
@@ -746,6 +788,7 @@ impl Config {
             vpn,
             response,
             phishing,
+            pseudo,
             file,
         })
     }
@@ -762,6 +805,31 @@ fn parse_bool(s: &str) -> Result<bool, String> {
         "false" | "no" | "0" | "off" => Ok(false),
         other => Err(format!("'{other}' is not true or false")),
     }
+}
+
+fn load_pseudo(layers: &mut Layers<'_>) -> PseudoConfig {
+    let url = layers.get("pseudo.llm_url", |s| {
+        let s = parse_public_url(s)?;
+        let host = s.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) || host.starts_with('[');
+        if s.starts_with("http://") && !loopback {
+            return Err("must start with https:// (http:// only for a service on this machine)".to_owned());
+        }
+        Ok(s)
+    });
+    let api_key = layers.get("pseudo.llm_api_key_file", |s| {
+        let path = existing_file(s)?;
+        std::fs::read_to_string(&path)
+            .map(|t| SecretString::from(t.trim().to_owned()))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    });
+    let model = layers.get("pseudo.llm_model", |s| {
+        let s = non_empty(s)?;
+        if s.len() > 200 || s.contains(char::is_control) { Err("a model name".to_owned()) } else { Ok(s.to_owned()) }
+    });
+    let timeout =
+        layers.get("pseudo.llm_timeout_secs", |s| parse_in_range(s, 1, 3600)).map(Duration::from_secs).unwrap_or(Duration::from_secs(120));
+    PseudoConfig { llm: url.map(|url| LlmConfig { url, api_key, model, timeout }) }
 }
 
 fn load_phishing(layers: &mut Layers<'_>) -> PhishingConfig {

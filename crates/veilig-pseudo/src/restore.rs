@@ -152,3 +152,70 @@ pub fn restore(text: &str, mapping: &Mapping) -> Restored {
     out.push_str(&text[last..]);
     Restored { text: out, restored, unmatched }
 }
+
+/// For text that arrives in pieces (a streamed chat answer): how much of `text` can be restored
+/// now without cutting a pseudonym in two. The rest waits for the next piece.
+pub fn safe_len(text: &str) -> usize {
+    let mut from = text.len().saturating_sub(64);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    // an open bracket: [TELEFOON-1 … not closed yet
+    if let Some(p) = text[from..].rfind('[')
+        && !text[from + p..].contains(']')
+    {
+        return from + p;
+    }
+    // Cliënt / Client / Persoon A / Plaats … at the end
+    let mut starts: Vec<usize> = Vec::new();
+    let mut prev_alpha = false;
+    for (i, c) in text[from..].char_indices() {
+        let alpha = c.is_alphabetic();
+        if alpha && !prev_alpha {
+            starts.push(from + i);
+        }
+        prev_alpha = alpha || c == '\'' || c == '’';
+    }
+    for p in starts.into_iter().rev().take(3).collect::<Vec<_>>().into_iter().rev() {
+        if token_prefix(&text[p..]) {
+            return p;
+        }
+    }
+    text.len()
+}
+
+fn token_prefix(rest: &str) -> bool {
+    let lower = rest.to_lowercase();
+    PERSON_WORDS.iter().chain(CITY_WORDS).any(|w| {
+        if w.starts_with(lower.as_str()) {
+            return true;
+        }
+        let Some(after) = lower.strip_prefix(w) else { return false };
+        let after_orig = &rest[rest.len() - after.len()..];
+        if after_orig.is_empty() {
+            return true;
+        }
+        let Some(a) = after_orig.strip_prefix(' ') else { return false };
+        let letters: String = a.chars().take_while(char::is_ascii_uppercase).collect();
+        let tail = &a[letters.len()..];
+        letters.len() <= 2 && (tail.is_empty() || (!letters.is_empty() && ["'", "’", "'s", "’s"].contains(&tail)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_len;
+
+    #[test]
+    fn pieces_never_cut_a_pseudonym() {
+        assert_eq!(safe_len("Dear Pers"), 5);
+        assert_eq!(safe_len("Dear Person A"), 5);
+        assert_eq!(safe_len("Dear Person A, "), 15);
+        assert_eq!(safe_len("call [TELEF"), 5);
+        assert_eq!(safe_len("call [PHONE-1] now"), 18);
+        assert_eq!(safe_len("from Plaats"), 5);
+        assert_eq!(safe_len("Person A'"), 0);
+        assert_eq!(safe_len("the personal"), 12);
+        assert_eq!(safe_len(""), 0);
+    }
+}

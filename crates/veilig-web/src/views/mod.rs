@@ -8,6 +8,7 @@ mod blocks;
 mod home;
 mod identity;
 mod identity_api;
+mod llm;
 mod ops;
 mod phishing;
 mod pseudo;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(phishing::routes())
         .merge(awareness::routes())
         .merge(pseudo::routes())
+        .merge(llm::routes())
         .merge(vpn::routes())
 }
 

@@ -138,3 +138,140 @@ fn page_shows_replacements_lets_the_employee_undo_one_and_restores() {
     let r = emp.post_raw("/pseudo", "application/x-www-form-urlencoded", &form(&[("text", LETTER)]));
     assert_eq!(r.status, 403);
 }
+
+/// A stand-in for the outside chat service (the real one is an outside service): it records what
+/// it was sent and answers with the user's last message echoed back, whole or streamed in
+/// 3-character pieces, so pseudonyms arrive cut in two.
+struct Upstream {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
+}
+
+fn upstream() -> Upstream {
+    use axum::routing::post;
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>> = Default::default();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let s2 = seen.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new().route(
+                "/v1/chat/completions",
+                post(move |headers: axum::http::HeaderMap, body: axum::Json<serde_json::Value>| {
+                    let seen = s2.clone();
+                    async move {
+                        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                        seen.lock().unwrap().push((auth, body.0.clone()));
+                        let last = body.0["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+                        let answer = format!("Echo: {last}");
+                        if body.0["stream"] == true {
+                            let chars: Vec<char> = answer.chars().collect();
+                            let mut sse = String::new();
+                            for piece in chars.chunks(3) {
+                                let p: String = piece.iter().collect();
+                                let chunk = serde_json::json!({"id": "x", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]});
+                                sse.push_str(&format!("data: {chunk}\n\n"));
+                            }
+                            let end = serde_json::json!({"id": "x", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
+                            sse.push_str(&format!("data: {end}\n\ndata: [DONE]\n\n"));
+                            ([(axum::http::header::CONTENT_TYPE, "text/event-stream")], sse).into_response()
+                        } else {
+                            axum::Json(serde_json::json!({"id": "x", "object": "chat.completion", "model": body.0["model"],
+                                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}]}))
+                            .into_response()
+                        }
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().port()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    Upstream { port: rx.recv().unwrap(), seen }
+}
+
+use axum::response::IntoResponse;
+
+#[test]
+fn the_ai_chat_gateway_sends_pseudonyms_and_returns_real_names() {
+    let up = upstream();
+    let url = format!("http://127.0.0.1:{}/v1", up.port);
+    let app = TestApp::with_config(Default::default(), |c| {
+        c.pseudo.llm = Some(veilig_core::config::LlmConfig {
+            url: url.clone(),
+            api_key: Some(secrecy::SecretString::from("sk-upstream-secret".to_owned())),
+            model: Some("klein-model".into()),
+            timeout: std::time::Duration::from_secs(10),
+        });
+    });
+    app.sign_in_admin();
+    let (emp, _) = app.employee("medewerker@gemeente.nl", &[]);
+    let question = "Vertaal naar het Engels: Beste mevrouw Jansen, uw zoon Daan Jansen (BSN 111222333) kan bellen met 06-12345678.";
+    let req = serde_json::json!({"model": "wat-dan-ook", "messages": [{"role": "system", "content": "Je bent een vertaler."}, {"role": "user", "content": question}]});
+    let r = emp.api("POST", "/api/v1/llm/v1/chat/completions", Some(req.clone()));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let answer = r.json()["choices"][0]["message"]["content"].as_str().unwrap().to_owned();
+    assert_eq!(answer, format!("Echo: {question}"));
+    {
+        let seen = up.seen.lock().unwrap();
+        let (auth, sent) = &seen[0];
+        assert_eq!(auth, "Bearer sk-upstream-secret", "the service's key is added by the gateway");
+        assert_eq!(sent["model"], "klein-model", "the administrator's model wins");
+        let text = sent.to_string();
+        for real in ["Jansen", "Daan", "111222333", "06-12345678"] {
+            assert!(!text.contains(real), "{real} reached the chat service: {text}");
+        }
+        assert!(text.contains("Persoon A") && text.contains("[BSN-1]"), "{text}");
+    }
+
+    // streamed in pieces of 3 characters: every pseudonym is cut somewhere and still restored
+    let mut streamed = req.clone();
+    streamed["stream"] = serde_json::json!(true);
+    let r = emp.api("POST", "/api/v1/llm/v1/chat/completions", Some(streamed));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.headers.iter().any(|(k, v)| k == "content-type" && v.starts_with("text/event-stream")));
+    let mut text = String::new();
+    for line in r.body.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        if line == "[DONE]" {
+            break;
+        }
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        text.push_str(v["choices"][0]["delta"]["content"].as_str().unwrap_or(""));
+    }
+    assert_eq!(text, format!("Echo: {question}"));
+    assert!(r.body.trim_end().ends_with("data: [DONE]"));
+
+    // bad requests and the audit record
+    assert_eq!(emp.api("POST", "/api/v1/llm/v1/chat/completions", Some(serde_json::json!({"model": "x"}))).status, 422);
+    assert_eq!(emp.api("POST", "/api/v1/llm/v1/chat/completions", Some(serde_json::json!({"messages": [{"content": 5}]}))).status, 422);
+    assert_eq!(app.another_browser().api("POST", "/api/v1/llm/v1/chat/completions", Some(req)).status, 401);
+    let audit = app.get("/api/v1/audit?action=pseudo.llm").json();
+    assert_eq!(audit["records"].as_array().unwrap().len(), 2, "{audit}");
+    assert!(!audit.to_string().contains("Jansen"));
+}
+
+#[test]
+fn the_gateway_says_when_it_is_not_configured_or_the_service_is_down() {
+    let app = TestApp::start();
+    app.sign_in_admin();
+    let req = serde_json::json!({"messages": [{"role": "user", "content": "Hallo"}]});
+    let r = app.api("POST", "/api/v1/llm/v1/chat/completions", Some(req.clone()));
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("not configured"), "{}", r.body);
+
+    // a service that is not there: 502 with a message that names neither the URL nor the key
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = TestApp::with_config(Default::default(), |c| {
+        c.pseudo.llm = Some(veilig_core::config::LlmConfig {
+            url: format!("http://127.0.0.1:{dead}/v1"),
+            api_key: Some(secrecy::SecretString::from("sk-upstream-secret".to_owned())),
+            model: None,
+            timeout: std::time::Duration::from_secs(5),
+        });
+    });
+    app.sign_in_admin();
+    let r = app.api("POST", "/api/v1/llm/v1/chat/completions", Some(req));
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert!(!r.body.contains("sk-upstream") && !r.body.contains(&dead.to_string()), "{}", r.body);
+}
