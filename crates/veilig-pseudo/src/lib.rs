@@ -13,7 +13,9 @@ mod patterns;
 mod scan;
 
 pub mod csv;
+pub mod email;
 pub mod eval;
+pub mod office;
 pub mod restore;
 pub mod vault;
 

@@ -115,12 +115,13 @@ pub struct MailCheckArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct PseudoArgs {
-    /// The text, Markdown, e-mail (.eml) or CSV file; - or nothing for standard input.
+    /// The text, Markdown, e-mail (.eml), CSV, DOCX, ODT or PDF file; - or nothing for standard input.
     pub file: Option<PathBuf>,
     /// The language of the replacements (Cliënt A or Client A): nl, en or auto.
     #[arg(long, default_value = "auto")]
     pub lang: String,
-    /// How to read the input: auto (by the file name), text, md, eml or csv.
+    /// How to read the input: auto (by the file name), text, md, eml, csv, docx, odt or pdf.
+    /// DOCX and ODT are written as documents (--out); PDF and e-mail become text.
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// The encrypted key file: read if it exists, written (0600) after the run. Needs the

@@ -132,13 +132,64 @@ fn lang_of(args: &PseudoArgs, sample: &str) -> Result<Lang, String> {
     }
 }
 
-fn format_of(args: &PseudoArgs, name: &str) -> Result<Format, String> {
+/// How the input is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Csv,
+    /// DOCX or ODT: pseudonymised inside the document, written as a document.
+    Office,
+    /// Text extracted with pdftotext, written as text.
+    Pdf,
+    /// An e-mail message decoded to its headers and readable body.
+    Eml,
+}
+
+fn kind_of(args: &PseudoArgs, name: &str) -> Result<Kind, String> {
+    let lower = name.to_ascii_lowercase();
     match args.format.as_str() {
-        "auto" => Ok(if name.to_ascii_lowercase().ends_with(".csv") { Format::Csv } else { Format::Text }),
-        "text" | "txt" | "md" | "markdown" | "eml" => Ok(Format::Text),
-        "csv" => Ok(Format::Csv),
-        other => Err(format!("--format must be auto, text, md, eml or csv, not {other:?}")),
+        "auto" => Ok(if lower.ends_with(".csv") {
+            Kind::Csv
+        } else if lower.ends_with(".docx") || lower.ends_with(".odt") {
+            Kind::Office
+        } else if lower.ends_with(".pdf") {
+            Kind::Pdf
+        } else if lower.ends_with(".eml") {
+            Kind::Eml
+        } else {
+            Kind::Text
+        }),
+        "text" | "txt" | "md" | "markdown" => Ok(Kind::Text),
+        "csv" => Ok(Kind::Csv),
+        "docx" | "odt" => Ok(Kind::Office),
+        "pdf" => Ok(Kind::Pdf),
+        "eml" => Ok(Kind::Eml),
+        other => Err(format!("--format must be auto, text, md, eml, csv, docx, odt or pdf, not {other:?}")),
     }
+}
+
+fn read_whole(read: Box<dyn Read>) -> Result<Vec<u8>, String> {
+    let mut raw = Vec::new();
+    read.take(MAX_WHOLE).read_to_end(&mut raw).map_err(|e| format!("read error: {e}"))?;
+    Ok(raw)
+}
+
+/// The text of a PDF, by Debian's pdftotext (poppler-utils).
+fn pdf_text(path: Option<&PathBuf>) -> Result<String, String> {
+    let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
+        return Err("a PDF is read from a file, not from standard input".into());
+    };
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-layout"])
+        .arg(path)
+        .arg("-")
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| format!("reading a PDF needs pdftotext (Debian package poppler-utils): {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{} is not a readable PDF: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    String::from_utf8(out.stdout).map_err(|_| "pdftotext did not give UTF-8 text".to_owned())
 }
 
 fn json_string(s: &str) -> String {
@@ -164,7 +215,8 @@ pub fn run(args: &PseudoArgs) -> ExitCode {
 
 fn pseudonymise(args: &PseudoArgs, secret: &Secret) -> Result<ExitCode, String> {
     let (read, total, name) = input(args.file.as_ref())?;
-    let format = format_of(args, &name)?;
+    let kind = kind_of(args, &name)?;
+    let format = if kind == Kind::Csv { Format::Csv } else { Format::Text };
     let terms = match &args.terms {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read the term list {}: {e}", p.display()))?;
@@ -173,6 +225,19 @@ fn pseudonymise(args: &PseudoArgs, secret: &Secret) -> Result<ExitCode, String> 
         None => Terms::default(),
     };
     let engine = Pseudonymiser::new().with_terms(terms);
+    if kind == Kind::Office {
+        return office(args, secret, &engine, read_whole(read)?);
+    }
+    // PDF and e-mail become text first; the text is then read like any other
+    let read: Box<dyn Read> = match kind {
+        Kind::Pdf => Box::new(std::io::Cursor::new(pdf_text(args.file.as_ref())?.into_bytes())),
+        Kind::Eml => {
+            let raw = read_whole(read)?;
+            let text = veilig_pseudo::email::to_text(&raw).ok_or_else(|| format!("{name} is not an e-mail message"))?;
+            Box::new(std::io::Cursor::new(text.into_bytes()))
+        }
+        _ => read,
+    };
     let mut reader = BufReader::with_capacity(PIECE, read);
     let first = next_piece(&mut reader, 0)?.unwrap_or_default();
     let lang = lang_of(args, &first)?;
@@ -229,6 +294,32 @@ fn pseudonymise(args: &PseudoArgs, secret: &Secret) -> Result<ExitCode, String> 
         None if !mapping.is_empty() => {
             eprintln!("veilig: no --vault given: the key is not kept, so this text cannot be restored later")
         }
+        None => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// DOCX and ODT: replaced inside the document; the new document goes to --out.
+fn office(args: &PseudoArgs, secret: &Secret, engine: &Pseudonymiser, raw: Vec<u8>) -> Result<ExitCode, String> {
+    let Some(out_path) = &args.out else {
+        return Err("a DOCX or ODT document is written to a file: give --out FILE".into());
+    };
+    // the language of the pseudonyms: from --lang, or guessed from the document's text
+    let sample = veilig_pseudo::office::text(&raw).map_err(|e| e.to_string())?;
+    let lang = lang_of(args, &sample)?;
+    let mut mapping = match &args.vault {
+        Some(v) => open_vault(v, secret, lang)?,
+        None => Mapping::new(lang),
+    };
+    mapping.lang = lang;
+    let (doc, _, count) = veilig_pseudo::office::pseudonymise(&raw, engine, &mut mapping).map_err(|e| e.to_string())?;
+    std::fs::write(out_path, &doc).map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
+    if args.json {
+        println!("{}", serde_json::json!({"out": out_path.display().to_string(), "replaced": count}));
+    }
+    match &args.vault {
+        Some(v) => save_vault(v, secret, &mapping)?,
+        None if count > 0 => eprintln!("veilig: no --vault given: the key is not kept, so this document cannot be restored later"),
         None => {}
     }
     Ok(ExitCode::SUCCESS)

@@ -3,4 +3,5 @@
 
 mod engine;
 mod eval;
+mod office;
 mod vault;

@@ -202,3 +202,85 @@ hebben wij genoteerd.\n\nMet vriendelijke groet,\nSanne de Wit\nWijkcoach";
     }
     b.save_screenshot("pseudo-restored-nl.png");
 }
+
+/// A one-page PDF with the given lines in Helvetica, written here (xref offsets computed).
+fn pdf(lines: &[&str]) -> Vec<u8> {
+    let mut content = String::from("BT /F1 11 Tf 50 780 Td 14 TL\n");
+    for l in lines {
+        content.push_str(&format!("({}) Tj T*\n", l.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)")));
+    }
+    content.push_str("ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    out
+}
+
+#[test]
+fn documents_mail_and_pdf() {
+    let dir = tempdir();
+    // DOCX: replaced inside the document, written with --out
+    let body = r#"<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>Geachte heer </w:t></w:r><w:r><w:t>Bakker</w:t></w:r><w:r><w:t>, uw BSN 111222333.</w:t></w:r></w:p></w:body></w:document>"#;
+    let docx = veilig_pseudo::office::build(&[("word/document.xml", body.as_bytes())]);
+    let input = dir.join("brief.docx");
+    std::fs::write(&input, &docx).unwrap();
+    let out = dir.join("brief-pseudo.docx");
+    let vault = dir.join("doc.vault");
+    let o = run(
+        &["pseudo", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--json"],
+        b"",
+        Some("sleutel"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["replaced"], 2);
+    let doc_text = veilig_pseudo::office::text(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc_text, "Geachte heer Persoon A, uw BSN [BSN-1].\n");
+    let o = run(&["pseudo", input.to_str().unwrap()], b"", None);
+    assert_eq!(o.status.code(), Some(2), "a document needs --out");
+    std::fs::write(&input, b"PK\x03\x04 kapot").unwrap();
+    let o = run(&["pseudo", input.to_str().unwrap(), "--out", out.to_str().unwrap()], b"", None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a DOCX or ODT"), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // e-mail: base64 body and an encoded subject are decoded first
+    let eml = "From: \"Jansen, Maria\" <maria.jansen@example.nl>\r\nTo: Wijkteam <wijkteam@gemeente.nl>\r\nSubject: =?utf-8?q?Vraag_over_mijn_zoon_Daan?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nQmVzdGUgd2lqa3RlYW0sCgpNaWpuIHpvb24gRGFhbiAoQlNOIDExMTIyMjMzMykgaXMgemllay4KCkdyb2V0LApNYXJpYSBKYW5zZW4K\r\n";
+    let input = dir.join("mail.eml");
+    std::fs::write(&input, eml).unwrap();
+    let o = run(&["pseudo", input.to_str().unwrap(), "--lang", "nl"], b"", None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = text(&o);
+    for real in ["Jansen", "Maria", "maria.jansen", "Daan", "111222333"] {
+        assert!(!t.contains(real), "{real} leaked: {t}");
+    }
+    assert!(t.contains("Subject: Vraag over mijn zoon Persoon") && t.contains("[BSN-1]"), "{t}");
+
+    // PDF: the text, pseudonymised
+    let input = dir.join("verslag.pdf");
+    std::fs::write(&input, pdf(&["Gespreksverslag", "Client: mevrouw A. Yilmaz, geboren 12-03-1985", "Telefoon 06-12345678"])).unwrap();
+    let o = run(&["pseudo", input.to_str().unwrap(), "--lang", "nl"], b"", None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = text(&o);
+    assert!(t.contains("Gespreksverslag"), "{t}");
+    for real in ["Yilmaz", "12-03-1985", "06-12345678"] {
+        assert!(!t.contains(real), "{real} leaked: {t}");
+    }
+    std::fs::write(&input, b"%PDF-1.4 kapot").unwrap();
+    let o = run(&["pseudo", input.to_str().unwrap()], b"", None);
+    assert_eq!(o.status.code(), Some(2));
+}
