@@ -61,16 +61,17 @@ def f1(p, r):
 
 def score(gold_dir, spans_path):
     found_spans = {}
-    for line in open(spans_path, encoding="utf-8"):
-        if line.strip():
-            row = json.loads(line)
-            found_spans[row["file"]] = [(s["byte_start"], s["byte_end"]) for s in row["spans"]
-                                        if s.get("replacement", "") is not None]
+    with open(spans_path, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    for row in rows:
+        found_spans[row["file"]] = [(s["byte_start"], s["byte_end"]) for s in row["spans"]
+                                    if s.get("replacement", "") is not None]
     n_spans = correct = n_merged = correct_merged = values = found = leaked = keep_replaced = 0
     by_label, found_by_label = Counter(), Counter()
     files = sorted(f for f in os.listdir(gold_dir) if f != "README.md" and os.path.isfile(os.path.join(gold_dir, f)))
     for name in files:
-        text, gold = parse(open(os.path.join(gold_dir, name), encoding="utf-8", newline="").read())
+        with open(os.path.join(gold_dir, name), encoding="utf-8", newline="") as f:
+            text, gold = parse(f.read())
         if name not in found_spans:
             print(f"warning: no spans for {name}", file=sys.stderr)
         spans = found_spans.pop(name, [])

@@ -23,8 +23,9 @@ BATCH = 20_000
 
 def since_process_start():
     """Wall seconds since this process was started (Linux /proc; 10 ms resolution)."""
-    uptime = float(open("/proc/uptime").read().split()[0])
-    start_ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as f, open("/proc/self/stat") as g:
+        uptime, stat = float(f.read().split()[0]), g.read()
+    start_ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime
     return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -72,7 +73,8 @@ def spans(tool, folder):
         path = os.path.join(folder, name)
         if name == "README.md" or not os.path.isfile(path):
             continue
-        text = strip_labels(open(path, encoding="utf-8", newline="").read())
+        with open(path, encoding="utf-8", newline="") as f:
+            text = strip_labels(f.read())
         offs = byte_offsets(text)
         found = sorted(run(text))
         out = [{"byte_start": offs[s], "byte_end": offs[e], "label": label} for s, e, label in found]
@@ -82,7 +84,8 @@ def spans(tool, folder):
 def speed(tool, path):
     run = load(tool)
     startup = since_process_start()
-    text = open(path, encoding="utf-8", newline="").read()
+    with open(path, encoding="utf-8", newline="") as f:
+        text = f.read()
     batches, cur, size = [], [], 0
     for para in re.split(r"\n[ \t\r]*\n", text):  # paragraphs: split on blank lines
         cur.append(para)

@@ -22,3 +22,22 @@ document.addEventListener("click", (ev) => {
     URL.revokeObjectURL(a.href);
   }
 });
+
+// Choosing a file: text files fill the text box; documents and e-mails go to the server as base64.
+document.addEventListener("change", (ev) => {
+  if (ev.target.id !== "upload" || !ev.target.files.length) return;
+  const file = ev.target.files[0];
+  const name = file.name.toLowerCase();
+  const text = document.getElementById("text");
+  const b64 = document.getElementById("file_b64");
+  document.getElementById("file_name").value = file.name;
+  const reader = new FileReader();
+  if (/\.(txt|md|csv)$/.test(name)) {
+    reader.onload = () => { text.value = reader.result; b64.value = ""; };
+    if (name.endsWith(".csv")) document.getElementById("format").value = "csv";
+    reader.readAsText(file);
+  } else {
+    reader.onload = () => { b64.value = String(reader.result).split(",")[1] || ""; text.required = false; };
+    reader.readAsDataURL(file);
+  }
+});

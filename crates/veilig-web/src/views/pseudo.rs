@@ -268,6 +268,10 @@ struct PseudoPage {
     answer: String,
     restored: Option<String>,
     unmatched: Vec<String>,
+    /// A pseudonymised document to download: (file name, base64).
+    document: Option<(String, String)>,
+    file_name: String,
+    file_b64: String,
 }
 
 impl PseudoPage {
@@ -288,8 +292,33 @@ impl PseudoPage {
             answer: String::new(),
             restored: None,
             unmatched: Vec::new(),
+            document: None,
+            file_name: String::new(),
+            file_b64: String::new(),
         }
     }
+}
+
+/// What an upload is.
+enum Upload {
+    None,
+    Text(String),
+    Office(Vec<u8>),
+}
+
+fn upload(f: &RunForm, t: &crate::i18n::Texts) -> Result<Upload, String> {
+    if f.file_b64.trim().is_empty() {
+        return Ok(Upload::None);
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(f.file_b64.trim()).map_err(|_| t.t("pseudo.upload_bad").to_owned())?;
+    let name = f.file_name.to_ascii_lowercase();
+    if name.ends_with(".docx") || name.ends_with(".odt") {
+        return Ok(Upload::Office(bytes));
+    }
+    if name.ends_with(".eml") {
+        return veilig_pseudo::email::to_text(&bytes).map(Upload::Text).ok_or_else(|| t.t("pseudo.upload_bad").to_owned());
+    }
+    String::from_utf8(bytes).map(Upload::Text).map_err(|_| t.t("pseudo.upload_bad").to_owned())
 }
 
 fn label_name(t: &crate::i18n::Texts, l: Label) -> &'static str {
@@ -375,6 +404,11 @@ struct RunForm {
     undo: Option<String>,
     #[serde(default)]
     vault: String,
+    /// An uploaded document (DOCX, ODT, e-mail), base64, with its name.
+    #[serde(default)]
+    file_b64: String,
+    #[serde(default)]
+    file_name: String,
 }
 
 async fn page_run(
@@ -385,7 +419,28 @@ async fn page_run(
     crate::auth::CsrfForm(f): crate::auth::CsrfForm<RunForm>,
 ) -> Response {
     let mut page = PseudoPage::empty(ctx);
-    let input = f.text.replace("\r\n", "\n");
+    let uploaded = match upload(&f, &page.ctx.t) {
+        Ok(u) => u,
+        Err(e) => {
+            page.error = Some(e);
+            return render(&page);
+        }
+    };
+    let (input, office) = match uploaded {
+        Upload::None => (f.text.replace("\r\n", "\n"), None),
+        Upload::Text(t) => (t, None),
+        Upload::Office(bytes) => match veilig_pseudo::office::text(&bytes) {
+            Ok(t) => (t, Some(bytes)),
+            Err(e) => {
+                page.error = Some(format!("{}: {e}", page.ctx.t.t("pseudo.upload_bad")));
+                return render(&page);
+            }
+        },
+    };
+    if office.is_some() {
+        page.file_name = f.file_name.clone();
+        page.file_b64 = f.file_b64.clone();
+    }
     page.lang = if f.lang.is_empty() { "auto".into() } else { f.lang.clone() };
     page.format = if f.format.is_empty() { "text".into() } else { f.format.clone() };
     page.extra = f.extra.clone();
@@ -396,7 +451,7 @@ async fn page_run(
         keep.push(u.to_owned());
     }
     page.keep = keep.clone();
-    page.input = input.clone();
+    page.input = if office.is_some() { String::new() } else { input.clone() };
     if input.trim().is_empty() {
         page.error = Some(page.ctx.t.t("pseudo.empty").to_owned());
         return render(&page);
@@ -423,7 +478,31 @@ async fn page_run(
     let extra: Vec<String> = f.extra.lines().map(str::to_owned).collect();
     let job = Job { text: &input, lang, format, mapping, extra: &extra, keep: &keep };
     match run(&state, &who, &ip.0.to_string(), job).await {
-        Ok(out) => {
+        Ok(mut out) => {
+            // a document: the same key replaces the values inside its runs
+            if let Some(bytes) = &office {
+                let csv: String = extra
+                    .iter()
+                    .map(|e| e.trim())
+                    .filter(|e| e.chars().count() >= 2)
+                    .map(|e| format!("{}\n", e.replace(',', " ")))
+                    .collect();
+                let engine = Pseudonymiser::new().with_terms(Terms::from_csv(&csv).unwrap_or_default()).keeping(&keep);
+                match veilig_pseudo::office::pseudonymise(bytes, &engine, &mut out.mapping) {
+                    Ok((doc, _, _)) => {
+                        let stem = f.file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or("document");
+                        let ext = f.file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_else(|| "docx".into());
+                        let name: String =
+                            format!("{stem}-pseudo.{ext}").chars().filter(|c| c.is_alphanumeric() || "-_. ".contains(*c)).collect();
+                        out.text = veilig_pseudo::office::text(&doc).unwrap_or_default();
+                        page.document = Some((name, base64::engine::general_purpose::STANDARD.encode(doc)));
+                    }
+                    Err(e) => {
+                        page.error = Some(format!("{}: {e}", page.ctx.t.t("pseudo.upload_bad")));
+                        return render(&page);
+                    }
+                }
+            }
             page.vault = match seal(&state, &who, &out.mapping) {
                 Ok(v) => v,
                 Err(e) => return e.into_response(),

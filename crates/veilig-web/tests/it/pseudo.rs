@@ -275,3 +275,38 @@ fn the_gateway_says_when_it_is_not_configured_or_the_service_is_down() {
     assert_eq!(r.status, 502, "{}", r.body);
     assert!(!r.body.contains("sk-upstream") && !r.body.contains(&dead.to_string()), "{}", r.body);
 }
+
+#[test]
+fn an_uploaded_document_comes_back_as_a_document() {
+    use base64::Engine as _;
+    let app = TestApp::start();
+    app.sign_in_admin();
+    let (emp, _) = app.employee("medewerker@gemeente.nl", &[]);
+    let csrf = emp.csrf.borrow().clone();
+    let body = r#"<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>Beste mevrouw </w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:t>Bakker</w:t></w:r><w:r><w:t>, uw IBAN is NL91ABNA0417164300.</w:t></w:r></w:p></w:body></w:document>"#;
+    let docx = veilig_pseudo::office::build(&[("word/document.xml", body.as_bytes())]);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&docx);
+    let r = emp.post_raw(
+        "/pseudo",
+        "application/x-www-form-urlencoded",
+        &form(&[("csrf", &csrf), ("text", ""), ("lang", "nl"), ("file_name", "brief aan cliënt.docx"), ("file_b64", &b64)]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let href = r.body.split("id=\"pseudo-document\"").nth(1).unwrap().split("href=\"data:application/octet-stream;base64,").nth(1).unwrap();
+    let doc = base64::engine::general_purpose::STANDARD.decode(href.split('"').next().unwrap()).unwrap();
+    assert_eq!(veilig_pseudo::office::text(&doc).unwrap(), "Beste mevrouw Persoon A, uw IBAN is [IBAN-1].\n");
+    assert!(r.body.contains("download=\"brief aan cliënt-pseudo.docx\""), "the file name keeps its stem");
+    assert!(r.body.contains("<mark class=\"pii pii-iban\""), "the review shows the document's text");
+    // an unreadable upload is a clear message, not an error page
+    let r = emp.post_raw(
+        "/pseudo",
+        "application/x-www-form-urlencoded",
+        &form(&[
+            ("csrf", &csrf),
+            ("file_name", "kapot.docx"),
+            ("file_b64", &base64::engine::general_purpose::STANDARD.encode(b"PK\x03\x04 stuk")),
+        ]),
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Dit bestand kan Veilig niet lezen"), "{}", r.body);
+}
