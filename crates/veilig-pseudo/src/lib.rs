@@ -352,6 +352,7 @@ impl Pseudonymiser {
         let mut people = Vec::new();
         words.persons(&mut people);
         words.cities(&fixed, &mut people);
+        words.residence_places(&mut people);
         fixed.extend(people);
         let mut fixed = resolve(fixed);
         let mut more = Vec::new();

@@ -380,6 +380,16 @@ impl<'a> Words<'a> {
         ORG_SUFFIXES.iter().any(|s| lw.len() > s.len() + 2 && lw.ends_with(s))
     }
 
+    /// B.V., N.V., BV, Ltd right after a name.
+    fn legal_form(&self, k: usize) -> bool {
+        if !self.word(k) || self.newline_before(k) {
+            return false;
+        }
+        let w = self.text(k);
+        (["B", "N"].contains(&w) && self.punct(k + 1, '.') && self.word(k + 2) && self.text(k + 2) == "V")
+            || ["BV", "NV", "VOF", "Ltd", "GmbH", "Inc", "LLC", "CV"].contains(&w)
+    }
+
     fn initial(&self, i: usize) -> bool {
         if !self.word(i) || !self.punct(i + 1, '.') {
             return false;
@@ -481,6 +491,11 @@ impl<'a> Words<'a> {
     }
 
     fn push(&self, out: &mut Vec<Cand>, from: usize, to: usize, conf: f32, reason: &'static str, client: bool) {
+        // Zorggroep Rivierenland, Antonius Zorggroep, Photonix B.V.: organisations
+        let strong = reason == "context:title" || reason == "context:client" || reason == "context:field";
+        if !strong && ((from..to).any(|k| self.org_word(k)) || (self.org_word(to) && !self.newline_before(to)) || self.legal_form(to)) {
+            return;
+        }
         let to = self.surname_first(to);
         // El Amrani, De Vries, Van Dam: a capitalised particle in front belongs to the name
         let mut from = from;
@@ -543,6 +558,45 @@ impl<'a> Words<'a> {
                 }
                 if any {
                     i = j;
+                    continue;
+                }
+            }
+
+            // chat and mail headers "Bakker, dr. H. 09:12", "Visser, M. (Wijkteam)": surname, initials
+            if line_start && is_cap(w) && self.punct(i + 1, ',') && !self.newline_before(i + 2) {
+                let mut k = i + 2;
+                while self.word(k) && STRONG_TITLES.contains(&self.lex(k).as_str()) {
+                    k += 1 + usize::from(self.punct(k + 1, '.'));
+                }
+                let mut inits = 0;
+                while self.initial(k) && !self.newline_before(k) {
+                    k += 2;
+                    inits += 1;
+                }
+                let end_ok = k >= n || self.newline_before(k) || self.toks[k].kind == Kind::Number || self.punct(k, '(');
+                if inits > 0 && end_ok && f & (STOP | ORG) == 0 {
+                    let (s0, _) = self.span(i, i + 1);
+                    out.push(Cand {
+                        start: s0,
+                        end: self.toks[i].end,
+                        label: Label::Person,
+                        conf: 0.8,
+                        reason: "context:header",
+                        flag: false,
+                        client: false,
+                    });
+                    let first_init = (i + 2..k).find(|&x| self.initial(x)).unwrap_or(k);
+                    let (a, b) = self.span(first_init, k);
+                    out.push(Cand {
+                        start: a,
+                        end: b,
+                        label: Label::Person,
+                        conf: 0.8,
+                        reason: "context:header",
+                        flag: false,
+                        client: false,
+                    });
+                    i = k;
                     continue;
                 }
             }
@@ -643,6 +697,10 @@ impl<'a> Words<'a> {
                 && is_cap(self.text(i + 1))
                 && !is_all_caps(self.text(i + 1))
                 && self.flags[i + 1] & (WORD | PLACE | ORG | STOP | TITLE) == 0
+                && w.chars().count() >= 2
+                && self.text(i + 1).chars().count() >= 2
+                && !self.org_word(i)
+                && !self.org_word(i + 1)
                 && !self.org_word(i + 2)
             {
                 self.push(out, i, i + 2, 0.6, "rule:unknown-capitalised-pair", false);
@@ -1049,6 +1107,57 @@ impl<'a> Words<'a> {
                     break;
                 }
                 j += 1;
+            }
+        }
+    }
+
+    /// A known place after "in"/"te"/"uit" in a sentence that talks about living somewhere:
+    /// "dat je sinds maart in Hattem woont", "hij kan terecht bij een vriend in Nieuwegein".
+    pub(crate) fn residence_places(&self, out: &mut Vec<Cand>) {
+        const NEAR: &[&str] = &[
+            "woont",
+            "wonen",
+            "woonachtig",
+            "wonend",
+            "woonde",
+            "verhuisd",
+            "verhuist",
+            "verhuizen",
+            "adres",
+            "address",
+            "ingeschreven",
+            "terecht",
+            "logeert",
+            "logeren",
+            "lives",
+            "living",
+            "moved",
+            "staying",
+            "registered",
+            "inwonend",
+            "opgegroeid",
+        ];
+        let n = self.toks.len();
+        for k in 1..n {
+            if !self.has(k, PLACE) || !is_cap(self.text(k)) || self.has(k, FIRST | SURNAME) && !self.has(k, PLACE) {
+                continue;
+            }
+            if !(self.word(k - 1) && ["in", "te", "uit", "naar", "to", "from"].contains(&self.lex(k - 1).as_str())) {
+                continue;
+            }
+            // the sentence around it
+            let mut a = k;
+            while a > 0 && k - a < 12 && !self.punct(a - 1, '.') && !self.newline_before(a) {
+                a -= 1;
+            }
+            let mut b = k + 1;
+            while b < n && b - k < 8 && !self.punct(b, '.') && !self.newline_before(b) {
+                b += 1;
+            }
+            if (a..b).any(|x| self.word(x) && NEAR.contains(&self.lex(x).as_str()))
+                && let Some(e) = self.place_phrase(k)
+            {
+                self.push_city(out, k, e, 0.8, "context:residence");
             }
         }
     }

@@ -883,7 +883,8 @@ pub(crate) fn births(t: &Text, out: &mut Vec<Cand>) {
     for (s, e) in dates(t) {
         let ctx = t.context(s, 48);
         // the nearest sentence only: "geboren" in a sentence before does not count
-        let ctx = ctx.rsplit(['.', '!', '?', '\n']).next().filter(|c| !c.trim().is_empty()).unwrap_or(ctx);
+        let cut = [". ", "! ", "? ", "\n"].iter().filter_map(|m| ctx.rfind(m).map(|p| p + m.len())).max().unwrap_or(0);
+        let ctx = if ctx[cut..].trim().is_empty() { ctx } else { &ctx[cut..] };
         // or just after it: "14-09-2013 als geboortedatum", "(date of birth)"
         let mut a = (e + 32).min(t.lower.len());
         while !t.lower.is_char_boundary(a) {
@@ -975,11 +976,9 @@ pub(crate) fn id_numbers(t: &Text, out: &mut Vec<Cand>) {
             i += 1;
             continue;
         }
-        let mixed = w[2..8].iter().any(u8::is_ascii_digit) && w[2..8].iter().any(u8::is_ascii_uppercase);
-        if t.context_has(i, 48, ID_CONTEXT) {
+        // the shape alone also fits product, ticket and order codes: only near a document word
+        if t.context_has(i, 64, ID_CONTEXT) {
             out.push(cand(i, i + 9, Label::IdNumber, 0.95, "context:id-document"));
-        } else if mixed && !t.context_has(i, 32, NOT_PERSONAL_NUMBER) {
-            out.push(cand(i, i + 9, Label::IdNumber, 0.7, "rule:id-document-shape"));
         }
         i += 9;
     }
