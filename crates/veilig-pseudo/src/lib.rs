@@ -6,6 +6,7 @@
 //! Pure: no I/O, no clock, no randomness of its own (the vault takes its salt and nonce from the
 //! caller). The name lists are compiled in (see `data/SOURCES.md`).
 
+mod fake;
 mod lexicon;
 mod mapping;
 mod names;

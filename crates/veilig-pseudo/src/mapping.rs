@@ -31,6 +31,9 @@ pub struct Mapping {
     pub(crate) persons: Vec<Person>,
     pub(crate) values: Vec<Value>,
     pub(crate) counters: BTreeMap<Label, u32>,
+    /// Realistic fake values instead of tokens: names, and numbers that fail their checks.
+    #[serde(default)]
+    pub fake: bool,
 }
 
 const PARTICLES: &[&str] = &[
@@ -80,7 +83,7 @@ fn possessive(surface: &str) -> bool {
 
 impl Mapping {
     pub fn new(lang: Lang) -> Mapping {
-        Mapping { lang, persons: Vec::new(), values: Vec::new(), counters: BTreeMap::new() }
+        Mapping { lang, persons: Vec::new(), values: Vec::new(), counters: BTreeMap::new(), fake: false }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -163,7 +166,7 @@ impl Mapping {
             }
             None => {
                 let n = self.next(Label::Person) - 1;
-                let pseudonym = format!("{} {}", person_word(self.lang, client), letter(n));
+                let pseudonym = if self.fake { crate::fake::name(n) } else { format!("{} {}", person_word(self.lang, client), letter(n)) };
                 let full = surface.trim().trim_end_matches("'s").trim_end_matches("’s").to_string();
                 self.persons.push(Person { words, full, pseudonym, client });
                 self.persons.len() - 1
@@ -178,9 +181,11 @@ impl Mapping {
             return v.pseudonym.clone();
         }
         let n = self.next(label);
-        let pseudonym = match label {
-            Label::City => format!("{} {}", if self.lang == Lang::Nl { "Plaats" } else { "City" }, letter(n - 1)),
-            _ => format!("[{}-{}]", label.token_word(self.lang), n),
+        let fake = if self.fake { crate::fake::value(label, n) } else { None };
+        let pseudonym = match (fake, label) {
+            (Some(f), _) => f,
+            (None, Label::City) => format!("{} {}", if self.lang == Lang::Nl { "Plaats" } else { "City" }, letter(n - 1)),
+            (None, _) => format!("[{}-{}]", label.token_word(self.lang), n),
         };
         self.values.push(Value { label, key, value: surface.to_string(), pseudonym: pseudonym.clone() });
         pseudonym
@@ -204,6 +209,19 @@ impl Mapping {
                 }
             })
             .map(|v| v.value.as_str())
+    }
+
+    /// Every pseudonym that is a fake value (not a token), longest first, with its real value.
+    pub(crate) fn fakes(&self) -> Vec<(&str, &str)> {
+        let mut v: Vec<(&str, &str)> = self
+            .persons
+            .iter()
+            .map(|p| (p.pseudonym.as_str(), p.full.as_str()))
+            .chain(self.values.iter().map(|v| (v.pseudonym.as_str(), v.value.as_str())))
+            .filter(|(p, _)| !p.starts_with('[') && !p.contains(" A") || self.fake)
+            .collect();
+        v.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        v
     }
 
     /// Every pseudonym with its real value, for a review screen.

@@ -66,6 +66,25 @@ fn possessive_of(name: &str, lang: Lang) -> String {
 
 /// Restores `text` with the key in `mapping`.
 pub fn restore(text: &str, mapping: &Mapping) -> Restored {
+    if !mapping.fake {
+        return restore_tokens(text, mapping);
+    }
+    // fake values are found as they are written (longest first), then any tokens
+    let mut out = text.to_string();
+    let mut count = 0;
+    for (fake, real) in mapping.fakes() {
+        let hits = out.matches(fake).count();
+        if hits > 0 {
+            out = out.replace(fake, real);
+            count += hits;
+        }
+    }
+    let mut r = restore_tokens(&out, mapping);
+    r.restored += count;
+    r
+}
+
+fn restore_tokens(text: &str, mapping: &Mapping) -> Restored {
     let lang = crate::Lang::detect(text);
     let mut out = String::with_capacity(text.len());
     let mut restored = 0;

@@ -134,6 +134,10 @@ pub struct PseudoArgs {
     /// The organisation's own values to hide: a CSV of value[,label] (client names, code names).
     #[arg(long, value_name = "CSV")]
     pub terms: Option<PathBuf>,
+    /// Realistic fake values instead of tokens: names, and numbers that fail their own checks
+    /// (a fake BSN fails the 11-check, a fake IBAN mod-97), so they are never a real person's.
+    #[arg(long)]
+    pub fake: bool,
     /// Put the real values back into FILE (an answer to a pseudonymised text).
     #[arg(long)]
     pub restore: bool,

@@ -247,6 +247,7 @@ fn pseudonymise(args: &PseudoArgs, secret: &Secret) -> Result<ExitCode, String> 
         None => Mapping::new(lang),
     };
     mapping.lang = lang;
+    mapping.fake |= args.fake;
     let mut out = output(args.out.as_ref())?;
     let werr = |e: std::io::Error| format!("write error: {e}");
     let mut progress = Progress::new("pseudo", total);
@@ -312,6 +313,7 @@ fn office(args: &PseudoArgs, secret: &Secret, engine: &Pseudonymiser, raw: Vec<u
         None => Mapping::new(lang),
     };
     mapping.lang = lang;
+    mapping.fake |= args.fake;
     let (doc, _, count) = veilig_pseudo::office::pseudonymise(&raw, engine, &mut mapping).map_err(|e| e.to_string())?;
     std::fs::write(out_path, &doc).map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
     if args.json {

@@ -60,3 +60,18 @@ fn restore_after_a_translation_like_rewrite() {
     assert_eq!(r.text, "Persoon Q belde over [IBAN-7] en 06-12345678.");
     assert_eq!(r.unmatched, vec!["Persoon Q".to_string(), "[IBAN-7]".to_string()]);
 }
+
+#[test]
+fn fake_values_read_naturally_fail_their_checks_and_restore() {
+    let mut m = Mapping::new(Lang::Nl);
+    m.fake = true;
+    let text = "Mevrouw Fatima El Amrani (BSN 111222333, IBAN NL91ABNA0417164300) belt vanaf 06-12345678.";
+    let out = Pseudonymiser::new().pseudonymise(text, &mut m);
+    assert_eq!(out.text, "Mevrouw Lotte Brouwer (BSN 100007919, IBAN NL06ABNA0100000001) belt vanaf 06-01000001.");
+    let answer = "Mrs Lotte Brouwer (citizen number 100007919) will be called on 06-01000001.";
+    let r = restore(answer, &m);
+    assert_eq!(r.text, "Mrs Fatima El Amrani (citizen number 111222333) will be called on 06-12345678.");
+    // the fakes are not valid numbers: the engine does not take them for real ones
+    let again = Pseudonymiser::new().detect(&out.text);
+    assert!(!again.iter().any(|s| s.label == veilig_pseudo::Label::Bsn && s.replacement.is_some()), "{again:?}");
+}

@@ -143,6 +143,9 @@ pub struct PseudoRequest {
     pub keep: Vec<String>,
     /// The `vault` of an earlier answer: the same people keep the same pseudonyms.
     pub vault: Option<String>,
+    /// Realistic fake values (names; numbers that fail their checks) instead of tokens.
+    #[serde(default)]
+    pub fake: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -195,6 +198,8 @@ pub async fn api_run(
         Some(v) => unseal(&state, &who, v, &ctx.t)?,
         None => Mapping::new(lang),
     };
+    let mut mapping = mapping;
+    mapping.fake |= r.fake;
     let job = Job { text: &r.text, lang, format, mapping, extra: &r.terms, keep: &r.keep };
     let out = run(&state, &who, &ip.0.to_string(), job).await?;
     let vault = seal(&state, &who, &out.mapping)?;
@@ -272,6 +277,7 @@ struct PseudoPage {
     document: Option<(String, String)>,
     file_name: String,
     file_b64: String,
+    fake: bool,
 }
 
 impl PseudoPage {
@@ -295,6 +301,7 @@ impl PseudoPage {
             document: None,
             file_name: String::new(),
             file_b64: String::new(),
+            fake: false,
         }
     }
 }
@@ -404,6 +411,8 @@ struct RunForm {
     undo: Option<String>,
     #[serde(default)]
     vault: String,
+    #[serde(default)]
+    fake: Option<String>,
     /// An uploaded document (DOCX, ODT, e-mail), base64, with its name.
     #[serde(default)]
     file_b64: String,
@@ -471,10 +480,12 @@ async fn page_run(
         }
     };
     // the same people keep their pseudonyms while the employee adjusts
-    let mapping = match f.vault.trim() {
+    let mut mapping = match f.vault.trim() {
         "" => Mapping::new(lang),
         v => unseal(&state, &who, v, &page.ctx.t).unwrap_or_else(|_| Mapping::new(lang)),
     };
+    mapping.fake |= f.fake.is_some();
+    page.fake = mapping.fake;
     let extra: Vec<String> = f.extra.lines().map(str::to_owned).collect();
     let job = Job { text: &input, lang, format, mapping, extra: &extra, keep: &keep };
     match run(&state, &who, &ip.0.to_string(), job).await {
