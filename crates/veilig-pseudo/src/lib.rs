@@ -354,6 +354,7 @@ impl Pseudonymiser {
         words.persons(&mut people);
         words.cities(&fixed, &mut people);
         words.residence_places(&mut people);
+        words.speakers(&mut people);
         fixed.extend(people);
         let mut fixed = resolve(fixed);
         let mut more = Vec::new();

@@ -493,7 +493,13 @@ impl<'a> Words<'a> {
     fn push(&self, out: &mut Vec<Cand>, from: usize, to: usize, conf: f32, reason: &'static str, client: bool) {
         // Zorggroep Rivierenland, Antonius Zorggroep, Photonix B.V.: organisations
         let strong = reason == "context:title" || reason == "context:client" || reason == "context:field";
-        if !strong && ((from..to).any(|k| self.org_word(k)) || (self.org_word(to) && !self.newline_before(to)) || self.legal_form(to)) {
+        let org_before = from > 0 && !self.newline_before(from) && self.org_word(from - 1);
+        if !strong
+            && ((from..to).any(|k| self.org_word(k))
+                || (self.org_word(to) && !self.newline_before(to))
+                || self.legal_form(to)
+                || org_before)
+        {
             return;
         }
         let to = self.surname_first(to);
@@ -788,7 +794,8 @@ impl<'a> Words<'a> {
         }
         let f = self.flags[i];
         let w = self.text(i);
-        f & CHAT_NAME != 0 && w.chars().count() >= 3
+        w.chars().count() >= 3
+            && (f & CHAT_NAME != 0 || f & FIRST_NL != 0 && f & (WORD | STOP | PARTICLE | PLACE | TITLE | GREETING | ORG) == 0)
     }
 
     /// "van der", "de", "ten": the particle sequences that Dutch surnames use.
@@ -1107,6 +1114,69 @@ impl<'a> Words<'a> {
                     break;
                 }
                 j += 1;
+            }
+        }
+    }
+
+    /// Speakers in a chat export or transcript: the name before the colon at the start of a line
+    /// ("Sanne: ok", "[09:12] jan: ik bel", "12-03-2024 09:12 - Mama Noor: top"), taken when
+    /// the same name speaks on at least two lines.
+    pub(crate) fn speakers(&self, out: &mut Vec<Cand>) {
+        use std::collections::HashMap;
+        let n = self.toks.len();
+        let mut found: Vec<(usize, usize, String)> = Vec::new();
+        let mut count: HashMap<String, usize> = HashMap::new();
+        let mut i = 0;
+        while i < n {
+            if !self.newline_before(i) && i != 0 {
+                i += 1;
+                continue;
+            }
+            // skip a time stamp or date: digits and their punctuation, brackets, a dash
+            let mut k = i;
+            while k < n
+                && !self.newline_before(k + 1)
+                && matches!(self.toks[k].kind, Kind::Number | Kind::Punct('[' | ']' | ':' | '-' | '/' | ',' | '.' | '(' | ')' | '–'))
+            {
+                k += 1;
+            }
+            if k > i && self.word(k) && (self.text(k).eq_ignore_ascii_case("am") || self.text(k).eq_ignore_ascii_case("pm")) {
+                k += 1;
+                while k < n && matches!(self.toks[k].kind, Kind::Punct(']' | '-' | '–')) {
+                    k += 1;
+                }
+            }
+            // 1 to 4 words, then a colon and more text on the line
+            let s = k;
+            let mut e = k;
+            while e < n && e - s < 4 && self.word(e) && (e == s || !self.newline_before(e)) {
+                e += 1;
+            }
+            if e > s && self.punct(e, ':') && e + 1 < n && !self.newline_before(e + 1) {
+                let name: String = (s..e).map(|x| self.lex(x)).collect::<Vec<_>>().join(" ");
+                let bad = (s..e).any(|x| self.flags[x] & (STOP | ORG | TITLE | GREETING) != 0 && self.flags[x] & (FIRST | SURNAME) == 0)
+                    || KEYS.contains(&name.as_str())
+                    || RESIDENCE_KEYS.contains(&name.as_str())
+                    || (s..e).all(|x| self.flags[x] & WORD != 0 && self.flags[x] & (FIRST | SURNAME | CHAT_NAME) == 0);
+                if !bad {
+                    *count.entry(name.clone()).or_default() += 1;
+                    found.push((s, e, name));
+                }
+            }
+            i = k.max(i + 1);
+        }
+        for (s, e, name) in found {
+            if count[&name] >= 2 {
+                let (a, b) = self.span(s, e);
+                out.push(Cand {
+                    start: a,
+                    end: b,
+                    label: Label::Person,
+                    conf: 0.8,
+                    reason: "context:chat-speaker",
+                    flag: false,
+                    client: false,
+                });
             }
         }
     }

@@ -99,7 +99,7 @@ fn restore_tokens(text: &str, mapping: &Mapping) -> Restored {
             && close - i <= 40
         {
             let inner = text[i + 1..close].trim();
-            let digits_at = inner.rfind(|c: char| !c.is_ascii_digit()).map(|p| p + 1).unwrap_or(0);
+            let digits_at = inner.char_indices().rev().find(|(_, c)| !c.is_ascii_digit()).map(|(p, c)| p + c.len_utf8()).unwrap_or(0);
             let (word, num) = inner.split_at(digits_at);
             let word = word.trim_end_matches(|c: char| c == '-' || c == '_' || c.is_whitespace());
             if !num.is_empty() && !word.is_empty() && word.chars().all(|c| c.is_alphabetic() || c == '-' || c == '_' || c == ' ') {

@@ -160,6 +160,9 @@ fn bad_input_is_harmless() {
             assert!(s.byte_start <= s.byte_end && s.byte_end <= text.len(), "{text:?}: {s:?}");
         }
     }
+    // found by the fuzzer (pseudo_text): a bracket around a non-ASCII character before digits
+    let m = Mapping::new(Lang::Nl);
+    assert_eq!(veilig_pseudo::restore::restore("[\u{fffd}6]", &m).text, "[\u{fffd}6]");
     // a long text without spaces or with only digits stays linear and intact
     let digits = "1".repeat(200_000);
     assert_eq!(e.pseudonymise(&digits, &mut Mapping::new(Lang::Nl)).text, digits);
