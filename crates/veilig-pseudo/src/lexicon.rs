@@ -31,6 +31,16 @@ pub(crate) const ABBREV: u32 = 1 << 12;
 pub(crate) const ORG: u32 = 1 << 13;
 /// Given names too common in chats to miss in lower case although they are also words ("jan").
 pub(crate) const CHAT_NAME: u32 = 1 << 14;
+/// Field names before a colon: "Naam:", "Van:", "Begeleider:".
+pub(crate) const KEY: u32 = 1 << 15;
+/// Words of a closing line: "Met vriendelijke groet".
+pub(crate) const CLOSING: u32 = 1 << 16;
+/// Words about living or being born somewhere: "woont", "geboren".
+pub(crate) const RESID: u32 = 1 << 17;
+/// Field names of a place of residence: "Woonplaats:".
+pub(crate) const RESID_KEY: u32 = 1 << 18;
+/// Titles after which any capitalised word is a name: "mevrouw", "dhr".
+pub(crate) const STRONG: u32 = 1 << 19;
 
 static FIRST_NAMES: &str = include_str!("../data/first_names.txt");
 static FIRST_NAMES_NL: &str = include_str!("../data/first_names_nl.txt");
@@ -763,6 +773,11 @@ impl Lexicon {
         add(STREET_TYPES, STREET_WORD);
         add(ABBREVS, ABBREV);
         add(ORGS, ORG);
+        add(crate::names::KEYS, KEY);
+        add(crate::names::CLOSINGS, CLOSING);
+        add(crate::names::RESIDENCE, RESID);
+        add(crate::names::RESIDENCE_KEYS, RESID_KEY);
+        add(crate::names::STRONG_TITLES, STRONG);
         // A particle or a stop word is never a name on its own, whatever a list says.
         for (k, v) in map.iter_mut() {
             if *v & (PARTICLE | STOP) != 0 && !CHAT_NAMES.contains(&k.as_ref()) {

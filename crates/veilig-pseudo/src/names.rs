@@ -10,9 +10,11 @@ pub(crate) struct Words<'a> {
     pub t: &'a Text<'a>,
     pub toks: Vec<Token>,
     pub flags: Vec<u32>,
+    /// Lower-case forms of the words that are not lower case already.
+    lows: Vec<Option<Box<str>>>,
 }
 
-const STRONG_TITLES: &[&str] = &[
+pub(crate) const STRONG_TITLES: &[&str] = &[
     "mevrouw",
     "mevr",
     "mw",
@@ -53,7 +55,7 @@ const STRONG_TITLES: &[&str] = &[
 ];
 /// Titles that are only titles with their dot: "ir." (not "ir"), "ing." (not ING).
 const DOTTED_TITLES: &[&str] = &["ir", "ing", "ds", "drs", "jhr", "mw", "mevr", "mvr", "mnr", "prof", "dr"];
-const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "naam",
     "name",
     "cliënt",
@@ -180,7 +182,7 @@ const KEYS: &[&str] = &[
     "verzorger",
     "guardian",
 ];
-const CLOSINGS: &[&str] = &[
+pub(crate) const CLOSINGS: &[&str] = &[
     "met",
     "vriendelijke",
     "hartelijke",
@@ -232,7 +234,7 @@ const CLOSINGS: &[&str] = &[
     "xx",
     "x",
 ];
-const RESIDENCE: &[&str] = &[
+pub(crate) const RESIDENCE: &[&str] = &[
     "wonend",
     "wonende",
     "woonachtig",
@@ -260,7 +262,7 @@ const RESIDENCE: &[&str] = &[
     "geboorteplaats",
     "birthplace",
 ];
-const RESIDENCE_KEYS: &[&str] =
+pub(crate) const RESIDENCE_KEYS: &[&str] =
     &["woonplaats", "geboorteplaats", "plaats", "city", "town", "residence", "stad", "gemeente van inschrijving"];
 
 fn is_cap(s: &str) -> bool {
@@ -300,7 +302,14 @@ impl<'a> Words<'a> {
                 f
             })
             .collect();
-        Words { t, toks, flags }
+        let lows = toks
+            .iter()
+            .map(|k| {
+                let w = k.text(t.s);
+                (k.kind == Kind::Word && w.chars().any(char::is_uppercase)).then(|| w.to_lowercase().into_boxed_str())
+            })
+            .collect();
+        Words { t, toks, flags, lows }
     }
 
     /// The first token starting at or after byte `at`.
@@ -341,8 +350,8 @@ impl<'a> Words<'a> {
         }
     }
 
-    fn lex(&self, i: usize) -> String {
-        lower(self.text(i))
+    fn lex(&self, i: usize) -> &str {
+        self.lows[i].as_deref().unwrap_or_else(|| self.text(i))
     }
 
     /// A word that can be part of a name: capitalised (or all caps), not a function word or an
@@ -510,7 +519,7 @@ impl<'a> Words<'a> {
             && self.word(from - 1)
             && is_cap(self.text(from - 1))
             && ["de", "van", "der", "den", "el", "al", "ter", "ten", "'t", "le", "la", "da", "di", "du", "von", "ben", "bin", "ibn", "abu"]
-                .contains(&self.lex(from - 1).as_str())
+                .contains(&self.lex(from - 1))
         {
             from -= 1;
         }
@@ -534,14 +543,14 @@ impl<'a> Words<'a> {
             let line_start = self.newline_before(i);
 
             // key: value lines ("Naam: A. Jansen", "Van: Anna de Vries <anna@…>")
-            if (line_start || self.sentence_start(i)) && self.punct(i + 1, ':') && KEYS.contains(&lw.as_str()) {
+            if (line_start || self.sentence_start(i)) && self.punct(i + 1, ':') && self.has(i, KEY) {
                 let mut j = i + 2;
                 let mut any = false;
                 loop {
                     while j < n && (self.punct(j, '"') || self.punct(j, '\'') || self.punct(j, '“')) && !self.newline_before(j) {
                         j += 1;
                     }
-                    while self.word(j) && STRONG_TITLES.contains(&self.lex(j).as_str()) && !self.newline_before(j) {
+                    while self.word(j) && self.has(j, STRONG) && !self.newline_before(j) {
                         j += 1 + usize::from(self.punct(j + 1, '.'));
                     }
                     if j < n
@@ -571,7 +580,7 @@ impl<'a> Words<'a> {
             // chat and mail headers "Bakker, dr. H. 09:12", "Visser, M. (Wijkteam)": surname, initials
             if line_start && is_cap(w) && self.punct(i + 1, ',') && !self.newline_before(i + 2) {
                 let mut k = i + 2;
-                while self.word(k) && STRONG_TITLES.contains(&self.lex(k).as_str()) {
+                while self.word(k) && self.has(k, STRONG) {
                     k += 1 + usize::from(self.punct(k + 1, '.'));
                 }
                 let mut inits = 0;
@@ -609,8 +618,8 @@ impl<'a> Words<'a> {
 
             // titles: mevrouw Jansen, dhr. A. de Vries, Mr Smith, cliënt Yilmaz
             if f & TITLE != 0 {
-                let strong = STRONG_TITLES.contains(&lw.as_str());
-                let dotted = DOTTED_TITLES.contains(&lw.as_str());
+                let strong = f & STRONG != 0;
+                let dotted = DOTTED_TITLES.contains(&lw);
                 let mut j = i + 1;
                 if self.punct(j, '.') {
                     j += 1;
@@ -619,7 +628,7 @@ impl<'a> Words<'a> {
                     continue;
                 }
                 // more titles: mevrouw dr. Jansen, de heer mr. A. Smit
-                while self.word(j) && STRONG_TITLES.contains(&self.lex(j).as_str()) && !self.newline_before(j) {
+                while self.word(j) && self.has(j, STRONG) && !self.newline_before(j) {
                     j += 1;
                     if self.punct(j, '.') {
                         j += 1;
@@ -639,12 +648,12 @@ impl<'a> Words<'a> {
             }
 
             // greetings: Beste Anna, Dear Mr Smith, hoi jan; and "genaamd Sanne"
-            if f & GREETING != 0 && (self.sentence_start(i) || ["genaamd", "named", "called", "heet", "namens"].contains(&lw.as_str())) {
+            if f & GREETING != 0 && (self.sentence_start(i) || ["genaamd", "named", "called", "heet", "namens"].contains(&lw)) {
                 let mut j = i + 1;
                 if self.punct(j, ',') {
                     j += 1;
                 }
-                while self.word(j) && self.has(j, TITLE) && STRONG_TITLES.contains(&self.lex(j).as_str()) {
+                while self.word(j) && self.has(j, TITLE) && self.has(j, STRONG) {
                     j += 1;
                     if self.punct(j, '.') {
                         j += 1;
@@ -800,8 +809,7 @@ impl<'a> Words<'a> {
 
     /// "van der", "de", "ten": the particle sequences that Dutch surnames use.
     fn interfix_ok(&self, from: usize, to: usize) -> bool {
-        let parts: Vec<String> = (from..to).map(|k| self.lex(k)).collect();
-        let p: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let p: Vec<&str> = (from..to).map(|k| self.lex(k)).collect();
         matches!(
             p.as_slice(),
             ["van"]
@@ -830,7 +838,7 @@ impl<'a> Words<'a> {
             while j < n && (j == i || !self.newline_before(j)) {
                 if self.word(j) {
                     words += 1;
-                    if !CLOSINGS.contains(&self.lex(j).as_str()) {
+                    if !self.has(j, CLOSING) {
                         all_closing = false;
                     }
                 } else if !(self.punct(j, ',') || self.punct(j, '.') || self.punct(j, '!') || self.punct(j, '-')) {
@@ -856,12 +864,12 @@ impl<'a> Words<'a> {
                     "m.v.g",
                     "wishes",
                 ]
-                .contains(&self.lex(k).as_str())
+                .contains(&self.lex(k))
             });
             if all_closing && words > 0 && words <= 5 && has_core && j < n && self.toks[j].newlines <= 2 {
                 // the next line: a name, maybe after a title
                 let mut k = j;
-                while self.word(k) && STRONG_TITLES.contains(&self.lex(k).as_str()) {
+                while self.word(k) && self.has(k, STRONG) {
                     k += 1;
                     if self.punct(k, '.') {
                         k += 1;
@@ -927,7 +935,7 @@ impl<'a> Words<'a> {
                     || self.t.context(self.toks[s].start, 16).contains(" aan de ")
                     || self.t.context(self.toks[s].start, 16).contains(" aan ")
             };
-            let postbus = s < i && ["postbus", "box", "antwoordnummer", "bus"].contains(&self.lex(i - 1).as_str());
+            let postbus = s < i && ["postbus", "box", "antwoordnummer", "bus"].contains(&self.lex(i - 1));
             if s < i
                 && !postbus
                 && (self.is_street(s, i) || (s + 3 >= i && is_cap(self.text(s)) && (postcode_follows() || address_context())))
@@ -986,8 +994,7 @@ impl<'a> Words<'a> {
         // Laan van Meerdervoort, Rue de la Loi, Avenue Louise, Plein 1944
         let fl = self.lex(first);
         if words.len() >= 2
-            && ["laan", "plein", "kade", "rue", "avenue", "boulevard", "dreef", "hof", "singel", "weg", "straat", "chaussée"]
-                .contains(&fl.as_str())
+            && ["laan", "plein", "kade", "rue", "avenue", "boulevard", "dreef", "hof", "singel", "weg", "straat", "chaussée"].contains(&fl)
         {
             return true;
         }
@@ -995,7 +1002,7 @@ impl<'a> Words<'a> {
         if ll.ends_with("str") && self.punct(last + 1, '.') {
             return true;
         }
-        words.len() >= 2 && self.has(last, STREET_WORD) && is_cap(self.text(last)) && !["dr", "st", "pl"].contains(&ll.as_str())
+        words.len() >= 2 && self.has(last, STREET_WORD) && is_cap(self.text(last)) && !["dr", "st", "pl"].contains(&ll)
     }
 
     /// The token index after a house number with its addition: 12a, 12-II, 12 hs, 8 bis, 5 bus 3.
@@ -1012,7 +1019,7 @@ impl<'a> Words<'a> {
                 || t.kind == Kind::Word && {
                     let w = self.lex(e + 1);
                     ["i", "ii", "iii", "iv", "hs", "bis", "h", "a", "b", "c", "d", "bg", "huis", "boven", "rd", "zw", "1", "2", "3"]
-                        .contains(&w.as_str())
+                        .contains(&w)
                 };
             if ok {
                 e += 2;
@@ -1021,7 +1028,7 @@ impl<'a> Words<'a> {
         // 12 hs, 8 bis, 12 II, 12 a, bus 3
         if self.word(e) && !self.newline_before(e) {
             let w = self.lex(e);
-            if ["hs", "bis", "huis", "bg", "i", "ii", "iii", "iv", "boven", "beneden", "rd", "zw", "hg"].contains(&w.as_str())
+            if ["hs", "bis", "huis", "bg", "i", "ii", "iii", "iv", "boven", "beneden", "rd", "zw", "hg"].contains(&w)
                 || (w.chars().count() == 1 && self.text(e).chars().all(char::is_alphabetic) && !self.word(e + 1))
             {
                 e += 1;
@@ -1092,21 +1099,20 @@ impl<'a> Words<'a> {
             if !self.word(i) {
                 continue;
             }
-            let lw = self.lex(i);
-            if RESIDENCE_KEYS.contains(&lw.as_str()) && self.punct(i + 1, ':') {
+            if self.has(i, RESID_KEY) && self.punct(i + 1, ':') {
                 if let Some(e) = self.place_phrase(i + 2) {
                     self.push_city(out, i + 2, e, 0.9, "context:residence");
                 }
                 continue;
             }
-            if !RESIDENCE.contains(&lw.as_str()) {
+            if !self.has(i, RESID) {
                 continue;
             }
             // within the next few words: te / in / uit / naar / to / at / from, then the place
             let mut j = i + 1;
             while j < n && j <= i + 7 && !self.punct(j, '.') && !self.newline_before(j) {
                 if self.word(j)
-                    && ["te", "in", "uit", "naar", "to", "at", "from", "vanuit"].contains(&self.lex(j).as_str())
+                    && ["te", "in", "uit", "naar", "to", "at", "from", "vanuit"].contains(&self.lex(j))
                     && let Some(e) = self.place_phrase(j + 1)
                 {
                     let conf = if self.has(j + 1, PLACE) { 0.9 } else { 0.75 };
@@ -1212,7 +1218,7 @@ impl<'a> Words<'a> {
             if !self.has(k, PLACE) || !is_cap(self.text(k)) || self.has(k, FIRST | SURNAME) && !self.has(k, PLACE) {
                 continue;
             }
-            if !(self.word(k - 1) && ["in", "te", "uit", "naar", "to", "from"].contains(&self.lex(k - 1).as_str())) {
+            if !(self.word(k - 1) && ["in", "te", "uit", "naar", "to", "from"].contains(&self.lex(k - 1))) {
                 continue;
             }
             // the sentence around it
@@ -1224,7 +1230,7 @@ impl<'a> Words<'a> {
             while b < n && b - k < 8 && !self.punct(b, '.') && !self.newline_before(b) {
                 b += 1;
             }
-            if (a..b).any(|x| self.word(x) && NEAR.contains(&self.lex(x).as_str()))
+            if (a..b).any(|x| self.word(x) && NEAR.contains(&self.lex(x)))
                 && let Some(e) = self.place_phrase(k)
             {
                 self.push_city(out, k, e, 0.8, "context:residence");
@@ -1257,9 +1263,7 @@ impl<'a> Words<'a> {
                 continue;
             }
             // aan den, op, bij, in: only inside a name
-            if words > 0
-                && self.word(j)
-                && ["aan", "den", "de", "op", "bij", "in", "ter", "sur", "am", "upon", "on"].contains(&self.lex(j).as_str())
+            if words > 0 && self.word(j) && ["aan", "den", "de", "op", "bij", "in", "ter", "sur", "am", "upon", "on"].contains(&self.lex(j))
             {
                 let mut m = j;
                 while self.word(m) && !is_cap(self.text(m)) && m - j < 2 {
@@ -1324,10 +1328,10 @@ impl<'a> Words<'a> {
                 continue;
             }
             let w = self.text(k);
-            let lw = lower(w);
-            let key = strip_possessive(&lw);
+            let lw = self.lex(k);
+            let key = strip_possessive_str(lw);
             let plain_s = key.strip_suffix('s').filter(|b| b.chars().count() >= 3).unwrap_or("");
-            let Some(&label) = pieces.get(&key).or_else(|| pieces.get(lw.as_str())).or_else(|| pieces.get(plain_s)) else { continue };
+            let Some(&label) = pieces.get(key).or_else(|| pieces.get(lw)).or_else(|| pieces.get(plain_s)) else { continue };
             let cap = is_cap(w);
             if !cap && (self.flags[k] & WORD != 0 || label == Label::City) {
                 continue;
@@ -1359,10 +1363,14 @@ fn found_postcode_at(postcodes: &[usize], at: usize) -> bool {
 }
 
 pub(crate) fn strip_possessive(w: &str) -> String {
+    strip_possessive_str(w).to_string()
+}
+
+pub(crate) fn strip_possessive_str(w: &str) -> &str {
     for suf in ["'s", "’s", "'", "’"] {
         if let Some(b) = w.strip_suffix(suf) {
-            return b.to_string();
+            return b;
         }
     }
-    w.to_string()
+    w
 }

@@ -1054,14 +1054,20 @@ const CASE_CONTEXT: &[&str] = &[
     "ref. client",
 ];
 
+fn case_matcher() -> Option<&'static aho_corasick::AhoCorasick> {
+    static M: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    M.get_or_init(|| aho_corasick::AhoCorasick::new(CASE_CONTEXT).ok()).as_ref()
+}
+
 pub(crate) fn case_ids(t: &Text, out: &mut Vec<Cand>) {
     let lower = t.lower.as_str();
     let b = t.b;
-    for kw in CASE_CONTEXT {
-        let mut from = 0;
-        while let Some(off) = lower[from..].find(kw) {
-            let k = from + off;
-            from = k + kw.len();
+    let Some(matcher) = case_matcher() else { return };
+    // every keyword where it stands, overlaps included ("dossier" inside "dossiernummer")
+    for hit in matcher.find_overlapping_iter(lower) {
+        let k = hit.start();
+        let kw = CASE_CONTEXT[hit.pattern().as_usize()];
+        {
             if !t.boundary_before(k) {
                 continue;
             }
