@@ -988,7 +988,7 @@ impl<'a> Words<'a> {
         let Some(&last) = words.last() else { return false };
         let first = words[0];
         let ll = self.lex(last);
-        if Lexicon::street_suffix(&ll) && is_cap(self.text(first)) {
+        if Lexicon::street_suffix(ll) && is_cap(self.text(first)) {
             return true;
         }
         // Laan van Meerdervoort, Rue de la Loi, Avenue Louise, Plein 1944
