@@ -76,8 +76,6 @@ fn api_pseudonymises_restores_and_keeps_the_key_to_its_user() {
         let r = emp.api("POST", "/api/v1/pseudo", Some(body));
         assert_eq!(r.status, 422, "{}", r.body);
     }
-    let big = emp.api("POST", "/api/v1/pseudo", Some(serde_json::json!({"text": "a".repeat(3 << 20)})));
-    assert!(big.status == 413 || big.status == 422, "{} {}", big.status, big.body);
     let r = emp.post_raw("/api/v1/pseudo", "application/json", b"{not json");
     assert!(r.status == 400 || r.status == 403 || r.status == 422, "{} {}", r.status, r.body);
     let anon = app.another_browser().api("POST", "/api/v1/pseudo", Some(serde_json::json!({"text": "x"})));
