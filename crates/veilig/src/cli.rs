@@ -49,6 +49,11 @@ pub enum Command {
     /// Pseudonymise personal data in a text (Dutch or English) before it goes to an outside
     /// service, and put the real values back into the answer with --restore.
     Pseudo(PseudoArgs),
+    /// The device agent (in progress): check this device's security posture.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -111,6 +116,23 @@ pub struct MailCheckArgs {
     /// One JSON object per message: {"file", "verdict", "score", "reasons": [{"code", "message"}]}.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Check this device now (operating system, updates, malware scanner, disk encryption,
+    /// firewall, screen lock) and judge it with the default policy.
+    Check(AgentCheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AgentCheckArgs {
+    /// Print {"report", "compliance"} as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where ClamAV keeps its databases.
+    #[arg(long, default_value = "/var/lib/clamav", value_name = "DIR")]
+    pub clamav_dir: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -391,6 +413,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Monitor { command: MonitorCommand::Replay(args) } => crate::replay::run(&args),
         Command::Mail { command: MailCommand::Check(args) } => crate::mailcheck::run(&args),
         Command::Pseudo(args) => crate::pseudo::run(&args),
+        Command::Agent { command: AgentCommand::Check(args) } => crate::agent::check(&args),
         Command::Monitor { command: MonitorCommand::Rules(args) } => crate::replay::rules(&args),
         Command::Monitor { command: MonitorCommand::Digest(args) } => digest(&args).await,
         Command::Vpn { command: VpnCommand::Exposure(args) } => crate::exposure::run(&args).await,

@@ -1,6 +1,7 @@
 //! `veilig`: the command line. It turns arguments into a checked configuration and wires the
 //! parts together; everything else lives in the capability crates.
 
+mod agent;
 mod cli;
 mod exposure;
 mod mailcheck;

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests may stop on failure.
 
+mod agent;
 mod architecture;
 mod awareness;
 mod browser;
