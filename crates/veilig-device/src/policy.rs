@@ -64,6 +64,16 @@ fn f(item: Option<Item>, status: Status, code: &'static str, nl: impl Into<Strin
     Finding { item, status, code, nl: nl.into(), en: en.into() }
 }
 
+/// An item that could not be checked: why.
+fn unknown(item: Item, why: &str) -> Finding {
+    f(Some(item), Status::Unknown, "check.unknown", format!("Niet vast te stellen: {why}"), format!("Could not be checked: {why}"))
+}
+
+/// An item the device did not report at all.
+fn missing(item: Item) -> Finding {
+    f(Some(item), Status::Unknown, "check.missing", "Het apparaat meldde dit niet.", "The device did not report this.")
+}
+
 /// Judges `report`, which the server received at `received_at`, against `policy` at `now` (both
 /// Unix seconds on the server's clock).
 pub fn evaluate(report: &Report, policy: &Policy, received_at: i64, now: i64) -> Compliance {
@@ -99,20 +109,8 @@ pub fn evaluate(report: &Report, policy: &Policy, received_at: i64, now: i64) ->
             Some((Status::NotOk, _, d)) => {
                 out.push(f(Some(item), Status::NotOk, code_bad, format!("{nl_fix} ({d})"), format!("{en_fix} ({d})")))
             }
-            Some((Status::Unknown, _, d)) => out.push(f(
-                Some(item),
-                Status::Unknown,
-                "check.unknown",
-                format!("Niet vast te stellen: {d}"),
-                format!("Could not be checked: {d}"),
-            )),
-            None => out.push(f(
-                Some(item),
-                Status::Unknown,
-                "check.missing",
-                "Het apparaat meldde dit niet.",
-                "The device did not report this.",
-            )),
+            Some((Status::Unknown, _, d)) => out.push(unknown(item, &d)),
+            None => out.push(missing(item)),
         }
     };
     need(
@@ -151,20 +149,8 @@ pub fn evaluate(report: &Report, policy: &Policy, received_at: i64, now: i64) ->
             Some((Status::Ok, Some(v), _)) if v > max => out.push(f(Some(item), Status::NotOk, code, nl(v, max), en(v, max))),
             Some((Status::Ok, Some(_), _)) => {}
             Some((Status::NotOk, _, d)) => out.push(f(Some(item), Status::NotOk, code, d.clone(), d)),
-            Some((_, _, d)) => out.push(f(
-                Some(item),
-                Status::Unknown,
-                "check.unknown",
-                format!("Niet vast te stellen: {d}"),
-                format!("Could not be checked: {d}"),
-            )),
-            None => out.push(f(
-                Some(item),
-                Status::Unknown,
-                "check.missing",
-                "Het apparaat meldde dit niet.",
-                "The device did not report this.",
-            )),
+            Some((_, _, d)) => out.push(unknown(item, &d)),
+            None => out.push(missing(item)),
         }
     };
     limit(

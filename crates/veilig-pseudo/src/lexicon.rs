@@ -54,46 +54,11 @@ const PARTICLES: &[&str] = &[
     "v.d.", "v/d", "y",
 ];
 
+/// Titles that need more evidence after them (a known name); the strong ones are
+/// `names::STRONG_TITLES`.
 const TITLES: &[&str] = &[
-    "mevrouw",
-    "mevr",
-    "mw",
-    "mvr",
-    "meneer",
-    "mijnheer",
-    "mnr",
-    "dhr",
-    "heer",
-    "mr",
-    "mrs",
-    "ms",
-    "miss",
-    "mx",
-    "dr",
-    "drs",
-    "prof",
-    "ir",
-    "ing",
-    "ds",
-    "sir",
     "madam",
-    "juffrouw",
-    "juf",
-    "meester",
-    "zuster",
-    "broeder",
-    "pastoor",
-    "dominee",
-    "wijlen",
-    "professor",
-    "doctor",
     "docter",
-    "mister",
-    "lady",
-    "lord",
-    "mevrouwe",
-    "jonkheer",
-    "jhr",
     "notaris",
     "advocaat",
     "huisarts",
@@ -316,41 +281,7 @@ const STOPS: &[&str] = &[
     "year",
     "tijd",
     "time",
-    // months and days
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-    "january",
-    "february",
-    "march",
-    "may",
-    "june",
-    "july",
-    "august",
-    "october",
-    "jan",
-    "feb",
-    "mrt",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "okt",
-    "oct",
-    "nov",
-    "dec",
-    "mar",
+    // days (months come from patterns::MONTHS)
     "maandag",
     "dinsdag",
     "woensdag",
@@ -769,6 +700,7 @@ impl Lexicon {
         add(GREETINGS, GREETING);
         add(RELATIONS, RELATION);
         add(STOPS, STOP);
+        add(crate::patterns::MONTHS, STOP);
         add(CHAT_NAMES, CHAT_NAME);
         add(STREET_TYPES, STREET_WORD);
         add(ABBREVS, ABBREV);
@@ -777,7 +709,7 @@ impl Lexicon {
         add(crate::names::CLOSINGS, CLOSING);
         add(crate::names::RESIDENCE, RESID);
         add(crate::names::RESIDENCE_KEYS, RESID_KEY);
-        add(crate::names::STRONG_TITLES, STRONG);
+        add(crate::names::STRONG_TITLES, TITLE | STRONG);
         // A particle or a stop word is never a name on its own, whatever a list says.
         for (k, v) in map.iter_mut() {
             if *v & (PARTICLE | STOP) != 0 && !CHAT_NAMES.contains(&k.as_ref()) {

@@ -718,7 +718,7 @@ pub(crate) fn plates(t: &Text, out: &mut Vec<Cand>) {
 
 // ---------------------------------------------------------------- dates of birth
 
-const MONTHS: &[&str] = &[
+pub(crate) const MONTHS: &[&str] = &[
     "januari",
     "februari",
     "maart",
