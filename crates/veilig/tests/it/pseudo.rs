@@ -201,6 +201,19 @@ hebben wij genoteerd.\n\nMet vriendelijke groet,\nSanne de Wit\nWijkcoach";
         assert!(restored.contains(real), "{real} not restored: {restored}");
     }
     b.save_screenshot("pseudo-restored-nl.png");
+
+    // employees often work on a phone: the page fits without sideways scrolling
+    let phone = veilig_testkit::Browser::start(390, 844);
+    phone.goto(&server.url("/login"));
+    phone.add_cookie("veilig_session", &session);
+    phone.goto(&server.url("/pseudo?lang=nl"));
+    phone.wait_for_text("h1", "Pseudonimiseren");
+    phone.execute("document.getElementById('text').value = arguments[0];", vec![serde_json::json!(letter)]);
+    phone.click(&phone.find("#pseudo-form button[type=submit]"));
+    phone.wait_for_text("h2", "Gepseudonimiseerde tekst");
+    let fits = phone.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]);
+    assert_eq!(fits, true, "the pseudonymiser's result scrolls sideways on a phone");
+    phone.save_screenshot("pseudo-nl-phone.png");
 }
 
 /// A one-page PDF with the given lines in Helvetica, written here (xref offsets computed).
