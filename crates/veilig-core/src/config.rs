@@ -260,6 +260,12 @@ pub const SETTINGS: &[Setting] = &[
         doc: "longest wait in IMAP IDLE, and the poll interval of servers without IDLE (default 300)",
     },
     Setting {
+        key: "pseudo.terms_file",
+        env: "VEILIG_PSEUDO_TERMS_FILE",
+        flag: "",
+        doc: "CSV of the organisation's own values that the pseudonymiser always hides (value[,label]: client names, project names)",
+    },
+    Setting {
         key: "pseudo.llm_url",
         env: "VEILIG_PSEUDO_LLM_URL",
         flag: "",
@@ -481,6 +487,8 @@ pub struct VpnConfig {
 pub struct PseudoConfig {
     /// The upstream chat service; `None` when the gateway is off.
     pub llm: Option<LlmConfig>,
+    /// The content of `terms_file`: values the page, the API and the gateway always hide.
+    pub terms_csv: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -829,7 +837,15 @@ fn load_pseudo(layers: &mut Layers<'_>) -> PseudoConfig {
     });
     let timeout =
         layers.get("pseudo.llm_timeout_secs", |s| parse_in_range(s, 1, 3600)).map(Duration::from_secs).unwrap_or(Duration::from_secs(120));
-    PseudoConfig { llm: url.map(|url| LlmConfig { url, api_key, model, timeout }) }
+    let terms_csv = layers.get("pseudo.terms_file", |s| {
+        let path = existing_file(s)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if text.len() > 20 << 20 {
+            return Err("the term list is larger than 20 MB".to_owned());
+        }
+        Ok(text)
+    });
+    PseudoConfig { llm: url.map(|url| LlmConfig { url, api_key, model, timeout }), terms_csv }
 }
 
 fn load_phishing(layers: &mut Layers<'_>) -> PhishingConfig {

@@ -380,10 +380,18 @@ fn load_config(config_file: Option<&Path>, overrides: &Overrides) -> Result<Conf
         None => None,
     };
     let file = path.as_deref().zip(text.as_deref());
-    Config::load(overrides, file).map_err(|errors| {
+    let config = Config::load(overrides, file).map_err(|errors| {
         eprintln!("veilig: {errors}");
         ExitCode::from(2)
-    })
+    })?;
+    // the organisation's term list is read by the pseudonymiser: check it as it will be used
+    if let Some(csv) = &config.pseudo.terms_csv
+        && let Err(e) = veilig_pseudo::Terms::from_csv(csv)
+    {
+        eprintln!("veilig: pseudo.terms_file: {e}");
+        return Err(ExitCode::from(2));
+    }
+    Ok(config)
 }
 
 pub async fn run(cli: Cli) -> ExitCode {

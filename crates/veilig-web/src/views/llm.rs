@@ -97,7 +97,8 @@ pub async fn completions(
         return Err(ApiError::invalid("the request is a JSON object"));
     }
     let lang = Lang::detect(&all_text(&body));
-    let engine = Pseudonymiser::new();
+    let terms = veilig_pseudo::Terms::from_csv(state.config.pseudo.terms_csv.as_deref().unwrap_or("")).unwrap_or_default();
+    let engine = Pseudonymiser::new().with_terms(terms);
     let (mut body, mapping, count) = tokio::task::spawn_blocking(move || {
         let mut mapping = Mapping::new(lang);
         let count = pseudonymise_messages(&mut body, &engine, &mut mapping)?;

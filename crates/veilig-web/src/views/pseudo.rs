@@ -100,7 +100,8 @@ async fn run(state: &AppState, who: &Principal, ip: &str, job: Job<'_>) -> Resul
     if text.len() > MAX_TEXT {
         return Err(ApiError::invalid(format!("the text is longer than {} MB; use veilig pseudo on the command line", MAX_TEXT >> 20)));
     }
-    let mut csv = String::new();
+    // the organisation's own list ([pseudo] terms_file), then the employee's additions
+    let mut csv = state.config.pseudo.terms_csv.clone().map(|t| t + "\n").unwrap_or_default();
     for e in extra.iter().map(|e| e.trim()).filter(|e| e.chars().count() >= 2) {
         csv.push_str(&e.replace(['\n', '\r', ','], " "));
         csv.push('\n');
@@ -498,6 +499,7 @@ async fn page_run(
                     .filter(|e| e.chars().count() >= 2)
                     .map(|e| format!("{}\n", e.replace(',', " ")))
                     .collect();
+                let csv = state.config.pseudo.terms_csv.clone().map(|t| t + "\n").unwrap_or_default() + &csv;
                 let engine = Pseudonymiser::new().with_terms(Terms::from_csv(&csv).unwrap_or_default()).keeping(&keep);
                 match veilig_pseudo::office::pseudonymise(bytes, &engine, &mut out.mapping) {
                     Ok((doc, _, _)) => {

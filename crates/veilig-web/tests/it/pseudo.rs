@@ -308,3 +308,15 @@ fn an_uploaded_document_comes_back_as_a_document() {
     assert_eq!(r.status, 200);
     assert!(r.body.contains("Dit bestand kan Veilig niet lezen"), "{}", r.body);
 }
+
+#[test]
+fn the_organisations_term_list_is_always_hidden() {
+    let app = TestApp::with_config(Default::default(), |c| {
+        c.pseudo.terms_csv = Some("value,label\nProject Zeemeeuw,\nStichting De Vogelkooi,\nKlaas Vaak,PERSON\n".into());
+    });
+    app.sign_in_admin();
+    let (emp, _) = app.employee("medewerker@gemeente.nl", &[]);
+    let r = emp.api("POST", "/api/v1/pseudo", Some(serde_json::json!({"text": "Over project zeemeeuw: bel Klaas Vaak van Stichting De Vogelkooi.", "lang": "nl", "terms": ["Vogelkooi-app"]})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["text"], "Over [TERM-1]: bel Persoon A van [TERM-2].");
+}

@@ -297,3 +297,20 @@ fn documents_mail_and_pdf() {
     let o = run(&["pseudo", input.to_str().unwrap()], b"", None);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_broken_organisation_term_list_stops_the_start() {
+    let dir = tempdir();
+    let csv = dir.join("clients.csv");
+    std::fs::write(&csv, "Jansen BV,COLOUR\n").unwrap();
+    let o = Command::new(BIN).args(["config", "check"]).env("VEILIG_PSEUDO_TERMS_FILE", &csv).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("pseudo.terms_file: line 1: unknown label \"COLOUR\""),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(&csv, "Jansen BV,\n").unwrap();
+    let o = Command::new(BIN).args(["config", "check"]).env("VEILIG_PSEUDO_TERMS_FILE", &csv).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
