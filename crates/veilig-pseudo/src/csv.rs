@@ -160,6 +160,9 @@ pub fn column_label(header: &str) -> Option<Label> {
             "achternaam",
             "roepnaam",
             "initialen",
+            "voorletters",
+            "initials",
+            "tussenvoegsel",
         ])
     {
         return Some(Label::Person);

@@ -52,6 +52,8 @@ pub(crate) const STRONG_TITLES: &[&str] = &[
     "doctor",
     "mevrouwe",
     "meester",
+    "dokter",
+    "huisarts",
 ];
 /// Titles that are only titles with their dot: "ir." (not "ir"), "ing." (not ING).
 const DOTTED_TITLES: &[&str] = &["ir", "ing", "ds", "drs", "jhr", "mw", "mevr", "mvr", "mnr", "prof", "dr"];

@@ -39,8 +39,8 @@ fn dev_set_meets_its_floor() {
     show("dev", &r);
     assert!(r.values > 1000, "the dev set has {} values", r.values);
     // floors a little under the figures in docs/benchmarks.md: a rule change that loses quality fails here
-    assert!(r.total.f1() >= 0.97, "F1 {:.3}", r.total.f1());
-    assert!(r.leak_rate() <= 0.055, "leak rate {:.3}", r.leak_rate());
+    assert!(r.total.f1() >= 0.975, "F1 {:.3}", r.total.f1());
+    assert!(r.leak_rate() <= 0.045, "leak rate {:.3}", r.leak_rate());
     for label in ["BSN", "IBAN", "EMAIL", "POSTCODE"] {
         assert_eq!(r.labels[label].recall(), 1.0, "{label} recall");
     }
