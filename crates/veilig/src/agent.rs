@@ -1,82 +1,106 @@
 //! `veilig agent check`: the device's posture, collected here and judged by `veilig-device`.
 //!
-//! The collectors only run the system's own tools and read its files (each with a time limit);
-//! everything they return is read by the engine. This build collects on Linux; on other systems
-//! every item is *unknown* with that reason (the Windows and macOS readers exist in the engine and
-//! are tested on recorded outputs, their collectors are still to come).
+//! Each platform's collector is a plan: which of the system's own tools to run and which files to
+//! read, handed to the engine's readers. The plans compile everywhere and take a [`Source`], so
+//! the Windows and macOS ones are tested on these Linux machines with recorded outputs; only the
+//! choice of plan depends on the platform the agent runs on.
 
 use std::io::Read;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use veilig_device::policy::{Policy, Verdict, evaluate};
-use veilig_device::{Check, Item, Os, Report};
+use veilig_device::{Check, Item, Os, Report, eol, linux, macos, windows};
 
 use crate::cli::AgentCheckArgs;
 
-/// Runs a tool with a time limit; its standard output when it ran at all.
-fn run(cmd: &str, args: &[&str], limit: Duration) -> Option<String> {
-    let mut child = Command::new(cmd).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
+/// Where a collector gets its facts: the real system, or recorded outputs in tests.
+pub trait Source {
+    /// A tool's standard output, when it ran at all (within a time limit).
+    fn run(&self, cmd: &str, args: &[&str]) -> Option<String>;
+    /// A file's first `max` bytes.
+    fn read(&self, path: &str, max: usize) -> Option<Vec<u8>>;
+    /// A file's modification time (Unix seconds).
+    fn modified(&self, path: &str) -> Option<i64>;
+    /// An environment variable.
+    fn env(&self, name: &str) -> Option<String>;
+}
+
+fn text(src: &dyn Source, path: &str) -> Option<String> {
+    src.read(path, 4 << 20).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// This machine: tools run with a 10-second limit, files read directly.
+pub struct System;
+
+impl Source for System {
+    fn run(&self, cmd: &str, args: &[&str]) -> Option<String> {
+        let mut child = Command::new(cmd).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().ok()?;
+        let started = Instant::now();
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if started.elapsed() < Duration::from_secs(10) => std::thread::sleep(Duration::from_millis(20)),
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
             }
         }
+        let mut out = String::new();
+        child.stdout.take()?.read_to_string(&mut out).ok()?;
+        // some tools (sysadminctl) answer on standard error
+        if out.trim().is_empty() {
+            child.stderr.take()?.read_to_string(&mut out).ok()?;
+        }
+        Some(out)
     }
-    let mut out = String::new();
-    child.stdout.take()?.read_to_string(&mut out).ok()?;
-    Some(out)
-}
 
-fn read(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok()
-}
-
-/// The first 512 bytes of the newest ClamAV daily database.
-fn clamav_header(dir: &str) -> Option<Vec<u8>> {
-    ["daily.cld", "daily.cvd"].iter().find_map(|f| {
-        let mut buf = vec![0u8; 512];
-        let mut file = std::fs::File::open(format!("{dir}/{f}")).ok()?;
-        let n = file.read(&mut buf).ok()?;
-        buf.truncate(n);
+    fn read(&self, path: &str, max: usize) -> Option<Vec<u8>> {
+        let mut buf = Vec::new();
+        std::fs::File::open(path).ok()?.take(max as u64).read_to_end(&mut buf).ok()?;
         Some(buf)
-    })
+    }
+
+    fn modified(&self, path: &str) -> Option<i64> {
+        let t = std::fs::metadata(path).ok()?.modified().ok()?;
+        t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs() as i64)
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
 }
 
-#[cfg(target_os = "linux")]
-fn collect(now: i64, clamav_dir: &str) -> (Os, Vec<Check>) {
-    use veilig_device::{eol, linux};
-    let t = Duration::from_secs(10);
-    let os = linux::os_release(&read("/etc/os-release").unwrap_or_default());
-    let distro = read(&format!("/usr/share/distro-info/{}.csv", os.name));
+/// Linux: os-release, distro-info, apt/dnf history, ClamAV, lsblk, nft/ufw/firewalld, GNOME.
+pub fn collect_linux(src: &dyn Source, now: i64, clamav_dir: &str) -> (Os, Vec<Check>) {
+    let os = linux::os_release(&text(src, "/etc/os-release").unwrap_or_default());
+    let distro = text(src, &format!("/usr/share/distro-info/{}.csv", os.name));
     let mut checks = vec![eol::check(&os, distro.as_deref(), now)];
-    let dnf = if read("/var/log/apt/history.log").is_none() { run("dnf", &["history", "list"], t) } else { None };
-    checks.push(linux::updates(read("/var/log/apt/history.log").as_deref(), dnf.as_deref(), now));
-    let freshclam = run("systemctl", &["is-active", "clamav-freshclam"], t).map(|s| s.trim() == "active");
-    let (scanner, sigs) = linux::clamav(clamav_header(clamav_dir).as_deref(), freshclam, now);
+    let apt = text(src, "/var/log/apt/history.log");
+    let dnf = if apt.is_none() { src.run("dnf", &["history", "list"]) } else { None };
+    checks.push(linux::updates(apt.as_deref(), dnf.as_deref(), now));
+    let freshclam = src.run("systemctl", &["is-active", "clamav-freshclam"]).map(|s| s.trim() == "active");
+    let header = ["daily.cld", "daily.cvd"].iter().find_map(|f| src.read(&format!("{clamav_dir}/{f}"), 512));
+    let (scanner, sigs) = linux::clamav(header.as_deref(), freshclam, now);
     checks.push(scanner);
     checks.push(sigs);
-    checks.push(match run("lsblk", &["-J", "-o", "NAME,TYPE,MOUNTPOINTS"], t) {
+    checks.push(match src.run("lsblk", &["-J", "-o", "NAME,TYPE,MOUNTPOINTS"]) {
         Some(j) => linux::root_encryption(&j),
         None => Check::unknown(Item::DiskEncryption, "lsblk could not be run"),
     });
     checks.push(linux::firewall(
-        run("nft", &["list", "ruleset"], t).as_deref(),
-        run("ufw", &["status"], t).as_deref(),
-        run("firewall-cmd", &["--state"], t).as_deref(),
+        src.run("nft", &["list", "ruleset"]).as_deref(),
+        src.run("ufw", &["status"]).as_deref(),
+        src.run("firewall-cmd", &["--state"]).as_deref(),
     ));
     // gsettings answers with its defaults even where no desktop runs: ask only inside a session
-    let desktop = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    let desktop = src.env("DISPLAY").is_some() || src.env("WAYLAND_DISPLAY").is_some();
     checks.push(if desktop {
         linux::gnome_screen_lock(
-            run("gsettings", &["get", "org.gnome.desktop.session", "idle-delay"], t).as_deref(),
-            run("gsettings", &["get", "org.gnome.desktop.screensaver", "lock-enabled"], t).as_deref(),
+            src.run("gsettings", &["get", "org.gnome.desktop.session", "idle-delay"]).as_deref(),
+            src.run("gsettings", &["get", "org.gnome.desktop.screensaver", "lock-enabled"]).as_deref(),
         )
     } else {
         Check::unknown(Item::ScreenLock, "no desktop session (run the agent as the signed-in user to check the screen lock)")
@@ -84,17 +108,66 @@ fn collect(now: i64, clamav_dir: &str) -> (Os, Vec<Check>) {
     (os, checks)
 }
 
-#[cfg(not(target_os = "linux"))]
-fn collect(_now: i64, _clamav_dir: &str) -> (Os, Vec<Check>) {
-    let reason = "this build of the agent collects on Linux only";
-    let items = [Item::OsSupported, Item::Updates, Item::Scanner, Item::Signatures, Item::DiskEncryption, Item::Firewall, Item::ScreenLock];
-    (Os { family: std::env::consts::OS.into(), ..Os::default() }, items.iter().map(|i| Check::unknown(*i, reason)).collect())
+fn powershell(src: &dyn Source, command: &str) -> Option<String> {
+    src.run("powershell.exe", &["-NoProfile", "-NonInteractive", "-Command", command]).filter(|o| !o.trim().is_empty())
+}
+
+/// Windows: CIM/WMI, Defender, BitLocker, the firewall profiles and hotfixes through PowerShell,
+/// the screen saver from the registry.
+pub fn collect_windows(src: &dyn Source, now: i64) -> (Os, Vec<Check>) {
+    let os = powershell(src, "Get-CimInstance Win32_OperatingSystem | Select-Object Caption,Version,BuildNumber | ConvertTo-Json")
+        .and_then(|j| windows::os(&j).ok())
+        .unwrap_or_else(|| Os { family: "windows".into(), ..Os::default() });
+    let mut checks = vec![eol::check(&os, None, now)];
+    checks.push(windows::updates(powershell(src, "Get-HotFix | Select-Object HotFixID,InstalledOn | ConvertTo-Json").as_deref(), now));
+    let (scanner, sigs) = windows::scanner(
+        powershell(src, "Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct | Select-Object displayName,productState | ConvertTo-Json").as_deref(),
+        powershell(src, "Get-MpComputerStatus | Select-Object AntivirusEnabled,RealTimeProtectionEnabled,AntivirusSignatureAge,AMRunningMode | ConvertTo-Json").as_deref(),
+    );
+    checks.push(scanner);
+    checks.push(sigs);
+    checks.push(windows::bitlocker(
+        powershell(src, "Get-BitLockerVolume -MountPoint $env:SystemDrive | Select-Object MountPoint,ProtectionStatus | ConvertTo-Json")
+            .as_deref(),
+    ));
+    checks.push(windows::firewall(powershell(src, "Get-NetFirewallProfile | Select-Object Name,Enabled | ConvertTo-Json").as_deref()));
+    checks.push(windows::screen_lock(src.run("reg.exe", &["query", r"HKCU\Control Panel\Desktop"]).as_deref()));
+    (os, checks)
+}
+
+/// macOS: sw_vers, softwareupdate, XProtect, fdesetup, the application firewall, sysadminctl.
+pub fn collect_macos(src: &dyn Source, now: i64) -> (Os, Vec<Check>) {
+    let os = macos::sw_vers(&src.run("sw_vers", &[]).unwrap_or_default());
+    let mut checks = vec![eol::check(&os, None, now)];
+    checks.push(macos::updates(src.run("softwareupdate", &["--history"]).as_deref(), now));
+    // Sequoia keeps XProtect under /var/protected; older systems in CoreServices
+    let bundles = ["/var/protected/xprotect/XProtect.bundle", "/Library/Apple/System/Library/CoreServices/XProtect.bundle"];
+    let bundle = bundles.iter().find(|b| src.modified(&format!("{b}/Contents/Info.plist")).is_some());
+    let version = bundle.and_then(|b| {
+        src.run("defaults", &["read", &format!("{b}/Contents/Info.plist"), "CFBundleShortVersionString"]).map(|v| v.trim().to_owned())
+    });
+    let modified = bundle.and_then(|b| src.modified(&format!("{b}/Contents/Info.plist")));
+    let (scanner, sigs) = macos::xprotect(version.as_deref().filter(|v| !v.is_empty()), modified, now);
+    checks.push(scanner);
+    checks.push(sigs);
+    checks.push(macos::filevault(src.run("fdesetup", &["status"]).as_deref()));
+    checks.push(macos::firewall(src.run("/usr/libexec/ApplicationFirewall/socketfilterfw", &["--getglobalstate"]).as_deref()));
+    checks.push(macos::screen_lock(src.run("sysadminctl", &["-screenLock", "status"]).as_deref()));
+    (os, checks)
 }
 
 pub fn check(args: &AgentCheckArgs) -> ExitCode {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let (os, checks) = collect(now, &args.clamav_dir);
-    let hostname = read("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
+    let (os, checks) = match std::env::consts::OS {
+        "windows" => collect_windows(&System, now),
+        "macos" => collect_macos(&System, now),
+        _ => collect_linux(&System, now, &args.clamav_dir),
+    };
+    let hostname = text(&System, "/etc/hostname")
+        .or_else(|| System.env("COMPUTERNAME"))
+        .or_else(|| System.run("hostname", &[]))
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
     let report = Report { agent_version: env!("CARGO_PKG_VERSION").into(), hostname, os, checked_at: now, checks };
     let verdict = evaluate(&report, &Policy::default(), now, now);
     if args.json {
@@ -120,4 +193,95 @@ pub fn check(args: &AgentCheckArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    //! The Windows and macOS plans against outputs recorded in veilig-device's tests.
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use veilig_device::Status;
+
+    struct Recorded(Vec<(&'static str, &'static str)>);
+
+    fn file(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/../veilig-device/tests/it/recorded/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    impl Source for Recorded {
+        fn run(&self, cmd: &str, args: &[&str]) -> Option<String> {
+            let line = format!("{cmd} {}", args.join(" "));
+            self.0.iter().find(|(needle, _)| line.contains(needle)).map(|(_, f)| file(f))
+        }
+        fn read(&self, _path: &str, _max: usize) -> Option<Vec<u8>> {
+            None
+        }
+        fn modified(&self, path: &str) -> Option<i64> {
+            path.starts_with("/var/protected/xprotect").then_some(1_795_000_000)
+        }
+        fn env(&self, _name: &str) -> Option<String> {
+            None
+        }
+    }
+
+    const NOW: i64 = 1_795_780_800;
+
+    #[test]
+    fn the_windows_plan_reads_what_powershell_answers() {
+        let src = Recorded(vec![
+            ("Win32_OperatingSystem", "windows-os.json"),
+            ("Get-HotFix", "windows-hotfix.json"),
+            ("AntiVirusProduct", "windows-securitycenter.json"),
+            ("Get-MpComputerStatus", "windows-defender.json"),
+            ("Get-BitLockerVolume", "windows-bitlocker-off.json"),
+            ("Get-NetFirewallProfile", "windows-firewall.json"),
+            ("reg.exe query", "windows-reg-desktop.txt"),
+        ]);
+        let (os, checks) = collect_windows(&src, NOW);
+        assert_eq!(os.build, "19045");
+        let status: Vec<(Item, Status)> = checks.iter().map(|c| (c.item, c.status)).collect();
+        assert_eq!(
+            status,
+            [
+                (Item::OsSupported, Status::NotOk),
+                (Item::Updates, Status::Ok),
+                (Item::Scanner, Status::Ok),
+                (Item::Signatures, Status::Ok),
+                (Item::DiskEncryption, Status::NotOk),
+                (Item::Firewall, Status::NotOk),
+                (Item::ScreenLock, Status::Ok),
+            ]
+        );
+        // nothing answered: every item unknown, with a reason
+        let (_, none) = collect_windows(&Recorded(vec![]), NOW);
+        assert!(none.iter().all(|c| c.status == Status::Unknown && !c.detail.is_empty()), "{none:?}");
+    }
+
+    #[test]
+    fn the_macos_plan_reads_what_the_tools_answer() {
+        let src = Recorded(vec![
+            ("sw_vers", "macos-sw_vers.txt"),
+            ("softwareupdate --history", "macos-softwareupdate-history.txt"),
+            ("fdesetup status", "macos-fdesetup.txt"),
+            ("socketfilterfw", "macos-socketfilterfw.txt"),
+            ("sysadminctl", "macos-sysadminctl.txt"),
+            ("CFBundleShortVersionString", "macos-xprotect-version.txt"),
+        ]);
+        let (os, checks) = collect_macos(&src, NOW);
+        assert_eq!(os.version, "15.1.1");
+        let status: Vec<(Item, Status)> = checks.iter().map(|c| (c.item, c.status)).collect();
+        assert_eq!(
+            status,
+            [
+                (Item::OsSupported, Status::Ok),
+                (Item::Updates, Status::Ok),
+                (Item::Scanner, Status::Ok),
+                (Item::Signatures, Status::Ok),
+                (Item::DiskEncryption, Status::Ok),
+                (Item::Firewall, Status::NotOk),
+                (Item::ScreenLock, Status::Ok),
+            ]
+        );
+        assert_eq!(checks[3].value, Some(9));
+    }
 }
