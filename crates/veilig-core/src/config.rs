@@ -819,7 +819,7 @@ fn load_pseudo(layers: &mut Layers<'_>) -> PseudoConfig {
     let url = layers.get("pseudo.llm_url", |s| {
         let s = parse_public_url(s)?;
         let host = s.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
-        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) || host.starts_with('[');
+        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) || s.contains("://[::1]");
         if s.starts_with("http://") && !loopback {
             return Err("must start with https:// (http:// only for a service on this machine)".to_owned());
         }

@@ -69,6 +69,13 @@ pub fn check(os: &Os, distro_info: Option<&str>, now: i64) -> Check {
     {
         return verdict(end, &format!("{} {}", os.name, what), now);
     }
+    // Windows Server and LTSC editions share build numbers with the client but not its dates
+    if os.family == "windows" && (os.name.contains("Server") || os.name.contains("LTSC") || os.name.contains("LTSB")) {
+        return Check::unknown(
+            Item::OsSupported,
+            format!("no end-of-support date known for {} (server and LTSC editions have their own)", os.name),
+        );
+    }
     let family = if os.family == "linux" { os.name.as_str() } else { os.family.as_str() };
     let build: i64 = os.build.parse().unwrap_or(-1);
     let major: i64 = os.version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(-1);

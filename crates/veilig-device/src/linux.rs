@@ -35,7 +35,7 @@ pub fn apt_last_update(history: &str) -> Option<i64> {
     for line in history.lines() {
         if let Some(d) = line.strip_prefix("Start-Date:") {
             start = parse_datetime(d.trim());
-        } else if (line.starts_with("Upgrade:") || line.starts_with("Install:")) && start.is_some() {
+        } else if line.starts_with("Upgrade:") && start.is_some() {
             last = last.max(start);
         }
     }
@@ -115,27 +115,35 @@ pub fn root_encryption(lsblk_json: &str) -> Check {
 /// The firewall: `nft list ruleset` (an input hook that drops or rejects), else `ufw status`,
 /// else `firewall-cmd --state`.
 pub fn firewall(nft: Option<&str>, ufw: Option<&str>, firewalld: Option<&str>) -> Check {
-    if let Some(u) = ufw {
-        if u.contains("Status: active") {
-            return Check::ok(Item::Firewall, "ufw is active");
-        }
-        if u.contains("Status: inactive") {
-            return Check::not_ok(Item::Firewall, "ufw is installed but inactive");
-        }
+    if ufw.is_some_and(|u| u.contains("Status: active")) {
+        return Check::ok(Item::Firewall, "ufw is active");
     }
-    if let Some(f) = firewalld
-        && f.trim() == "running"
-    {
+    if firewalld.is_some_and(|f| f.trim() == "running") {
         return Check::ok(Item::Firewall, "firewalld is running");
     }
+    // nftables: an input-hook chain that drops by policy, or has a drop or reject rule itself
     if let Some(n) = nft {
-        let input_filter = n.lines().any(|l| l.contains("hook input") && (l.contains("policy drop") || l.contains("policy reject")));
-        let drops = n.contains("hook input") && n.lines().any(|l| l.trim_start().ends_with("drop") || l.contains(" reject"));
-        return if input_filter || drops {
-            Check::ok(Item::Firewall, "nftables filters incoming traffic")
-        } else {
-            Check::not_ok(Item::Firewall, "no firewall rules for incoming traffic")
-        };
+        let mut in_input = false;
+        let mut filters = false;
+        for line in n.lines() {
+            let l = line.trim();
+            if l.starts_with("chain ") {
+                in_input = false;
+            } else if l.contains("hook input") {
+                in_input = true;
+                if l.contains("policy drop") || l.contains("policy reject") {
+                    filters = true;
+                }
+            } else if in_input && (l.ends_with(" drop") || l == "drop" || l.contains(" reject")) {
+                filters = true;
+            }
+        }
+        if filters {
+            return Check::ok(Item::Firewall, "nftables filters incoming traffic");
+        }
+    }
+    if ufw.is_some_and(|u| u.contains("Status: inactive")) || nft.is_some() {
+        return Check::not_ok(Item::Firewall, "no firewall filters incoming traffic");
     }
     Check::unknown(Item::Firewall, "neither nft, ufw nor firewalld could be asked")
 }

@@ -47,6 +47,8 @@ pub fn updates(history: Option<&str>, now: i64) -> Check {
     let Some(history) = history else { return Check::unknown(Item::Updates, "softwareupdate gave no history") };
     let newest = history
         .lines()
+        // configuration data (XProtect, MRT, Gatekeeper) is updated silently: not a system update
+        .filter(|l| !["XProtect", "MRT", "Gatekeeper", "ConfigData", "Config Data"].iter().any(|k| l.contains(k)))
         .filter_map(|l| {
             let date = l.split_whitespace().find(|w| w.len() >= 8 && w.matches('/').count() == 2)?;
             let parts: Vec<i64> = date.trim_end_matches(',').split('/').filter_map(|p| p.parse().ok()).collect();

@@ -37,6 +37,9 @@ const SURNAMES: &[&str] = &[
     "Koster",
 ];
 
+/// How many distinct fake names there are; after them the tokens return.
+pub(crate) const NAMES: u32 = 26 * 26;
+
 /// The n-th fake person (0-based): "Lotte Brouwer", "Daan van Lier", …
 pub(crate) fn name(n: u32) -> String {
     let g = GIVEN[n as usize % GIVEN.len()];
@@ -59,6 +62,18 @@ fn bsn_failing(seed: u32) -> String {
 
 /// A fake value for the n-th value of a kind (1-based); `None` keeps the token.
 pub(crate) fn value(label: Label, n: u32) -> Option<String> {
+    // each kind has a range of distinct fakes; beyond it the token is used, never a repeat
+    let room = match label {
+        Label::Ip => 254,
+        Label::Plate => 100,
+        Label::Postcode => 999,
+        Label::Kvk => 9_999,
+        Label::Email => NAMES,
+        _ => 99_999,
+    };
+    if n == 0 || n > room {
+        return None;
+    }
     Some(match label {
         Label::Bsn => bsn_failing(n),
         // an NL account whose check digits are one off: never passes mod-97
@@ -71,15 +86,15 @@ pub(crate) fn value(label: Label, n: u32) -> Option<String> {
         Label::Phone => format!("06-0{:07}", 1_000_000 + n),
         Label::Email => format!("{}@example.org", name(n - 1).to_lowercase().replace(' ', ".").replace('ı', "i")),
         // Dutch postcodes start at 1000
-        Label::Postcode => format!("0{:03} AB", n % 1000),
+        Label::Postcode => format!("0{n:03} AB"),
         Label::Address => format!("Voorbeeldstraat {n}"),
         Label::DateOfBirth => format!("{:02}-{:02}-19{:02}", 1 + n % 28, 1 + n % 12, 50 + n % 40),
         // side codes never hand out vowels in this shape
-        Label::Plate => format!("AA-{:02}-EE", n % 100),
-        Label::Kvk => format!("0000{:04}", n % 10_000),
+        Label::Plate => format!("AA-{:02}-EE", n - 1),
+        Label::Kvk => format!("0000{n:04}"),
         Label::IdNumber => format!("XO{:06}0", n),
         // TEST-NET-1: documentation addresses, never a device
-        Label::Ip => format!("192.0.2.{}", n % 254 + 1),
+        Label::Ip => format!("192.0.2.{n}"),
         Label::CaseId => format!("X-{:06}", n),
         Label::City | Label::Url | Label::Term | Label::Person => return None,
     })

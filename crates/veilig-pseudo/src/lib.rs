@@ -255,6 +255,26 @@ impl Terms {
         Ok(Terms { entries, matcher })
     }
 
+    /// Adds values to hide (as `TERM`), as they are: no CSV quoting to get wrong.
+    pub fn with_values<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, values: I) -> Terms {
+        for v in values {
+            let v = v.as_ref().trim();
+            if v.chars().count() >= 2 && self.entries.len() < Terms::MAX {
+                self.entries.push((v.to_string(), Label::Term));
+            }
+        }
+        self.matcher = if self.entries.is_empty() {
+            None
+        } else {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(self.entries.iter().map(|e| e.0.as_str()))
+                .ok()
+        };
+        self
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -409,7 +429,12 @@ impl Pseudonymiser {
             for (k, cell) in row.iter().enumerate() {
                 let Some(Some(label)) = labels.get(k) else { continue };
                 let v = cell.value.trim();
-                if v.is_empty() || v == "-" || cell.escaped || v.chars().all(|c| !c.is_alphanumeric()) {
+                if v.is_empty()
+                    || v == "-"
+                    || cell.escaped
+                    || v.chars().all(|c| !c.is_alphanumeric())
+                    || self.keep.contains(&v.to_lowercase())
+                {
                     continue;
                 }
                 let lead = cell.value.len() - cell.value.trim_start().len();

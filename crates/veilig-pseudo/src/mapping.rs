@@ -166,7 +166,11 @@ impl Mapping {
             }
             None => {
                 let n = self.next(Label::Person) - 1;
-                let pseudonym = if self.fake { crate::fake::name(n) } else { format!("{} {}", person_word(self.lang, client), letter(n)) };
+                let pseudonym = if self.fake && n < crate::fake::NAMES {
+                    crate::fake::name(n)
+                } else {
+                    format!("{} {}", person_word(self.lang, client), letter(n))
+                };
                 let full = surface.trim().trim_end_matches("'s").trim_end_matches("’s").to_string();
                 self.persons.push(Person { words, full, pseudonym, client });
                 self.persons.len() - 1

@@ -63,7 +63,11 @@ fn read_zip(b: &[u8]) -> Result<Vec<Entry>, OfficeError> {
         if flags & 1 != 0 {
             return Err(OfficeError::Unsupported);
         }
-        total = total.saturating_add(usize_);
+        // what will be held in memory: the unpacked size, and for stored entries the stored bytes
+        total = total.saturating_add(usize_.max(csize));
+        if method == 0 && csize != usize_ {
+            return Err(OfficeError::Corrupt(format!("entry {name} has inconsistent sizes")));
+        }
         if total > MAX_UNPACKED {
             return Err(OfficeError::TooLarge(MAX_UNPACKED >> 20));
         }
@@ -145,7 +149,8 @@ fn unescape(s: &str) -> String {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         let after = &rest[p..];
-        let end = after.find(';').filter(|&e| e <= 10);
+        // an entity is short: look for its ';' in the next bytes only (no quadratic scan)
+        let end = after.as_bytes().iter().take(12).position(|&c| c == b';');
         let ent = end.map(|e| &after[1..e]);
         let ch = match ent {
             Some("amp") => Some('&'),
@@ -191,13 +196,13 @@ const DOCX: Dialect = Dialect {
     text_elems: &["w:t"],
     paragraphs: &["w:p"],
     virtual_chars: &[("w:tab", '\t'), ("w:br", '\n'), ("w:cr", '\n')],
-    author_elems: &["dc:creator", "cp:lastModifiedBy"],
+    author_elems: &["dc:creator", "cp:lastModifiedBy", "Manager"],
 };
 const ODT: Dialect = Dialect {
     text_elems: &[],
     paragraphs: &["text:p", "text:h"],
     virtual_chars: &[("text:s", ' '), ("text:tab", '\t'), ("text:line-break", '\n')],
-    author_elems: &["dc:creator", "meta:initial-creator"],
+    author_elems: &["dc:creator", "meta:initial-creator", "meta:printed-by"],
 };
 
 fn tag_name(tag: &str) -> &str {
@@ -317,6 +322,36 @@ fn pseudonymise_xml(xml: &str, d: &Dialect, engine: &Pseudonymiser, mapping: &mu
     (xml_out, count)
 }
 
+/// Comments and tracked changes name their authors in attributes: `w:author="Anna de Vries"`,
+/// `w:initials="AV"`. The author becomes their pseudonym, the initials go.
+fn author_attributes(xml: &str, mapping: &mut Mapping) -> String {
+    if !xml.contains(" w:author=\"") && !xml.contains(" w:initials=\"") {
+        return xml.to_string();
+    }
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    loop {
+        let a = rest.find(" w:author=\"");
+        let i = rest.find(" w:initials=\"");
+        let (at, key, initials) = match (a, i) {
+            (Some(a), Some(i)) if i < a => (i, " w:initials=\"", true),
+            (Some(a), _) => (a, " w:author=\"", false),
+            (None, Some(i)) => (i, " w:initials=\"", true),
+            (None, None) => break,
+        };
+        let start = at + key.len();
+        let Some(len) = rest[start..].find('"') else { break };
+        out.push_str(&rest[..start]);
+        let value = unescape(&rest[start..start + len]);
+        if !initials && !value.trim().is_empty() {
+            out.push_str(&escape(&mapping.pseudonym(crate::Label::Person, value.trim(), false)).replace('"', "&quot;"));
+        }
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Which kind of office document the bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfficeKind {
@@ -334,6 +369,8 @@ pub fn pseudonymise(bytes: &[u8], engine: &Pseudonymiser, mapping: &mut Mapping)
     } else {
         return Err(OfficeError::Corrupt("neither word/document.xml nor content.xml".into()));
     };
+    // a thumbnail is a picture of the first page: it goes
+    entries.retain(|e| !e.name.starts_with("Thumbnails/") && e.name != "docProps/thumbnail.jpeg");
     let mut total = 0;
     for e in entries.iter_mut() {
         let n = e.name.as_str();
@@ -342,7 +379,8 @@ pub fn pseudonymise(bytes: &[u8], engine: &Pseudonymiser, mapping: &mut Mapping)
                 &DOCX,
                 n == "word/document.xml"
                     || (n.starts_with("word/header") || n.starts_with("word/footer")) && n.ends_with(".xml")
-                    || ["word/footnotes.xml", "word/endnotes.xml", "word/comments.xml", "docProps/core.xml"].contains(&n),
+                    || ["word/footnotes.xml", "word/endnotes.xml", "word/comments.xml", "docProps/core.xml", "docProps/app.xml"]
+                        .contains(&n),
             ),
             OfficeKind::Odt => (&ODT, ["content.xml", "styles.xml", "meta.xml"].contains(&n)),
         };
@@ -351,6 +389,7 @@ pub fn pseudonymise(bytes: &[u8], engine: &Pseudonymiser, mapping: &mut Mapping)
         }
         let xml = String::from_utf8(std::mem::take(&mut e.data)).map_err(|_| OfficeError::Corrupt(format!("{n} is not UTF-8")))?;
         let (new, count) = pseudonymise_xml(&xml, dialect, engine, mapping);
+        let new = author_attributes(&new, mapping);
         total += count;
         e.data = new.into_bytes();
     }

@@ -40,13 +40,16 @@ fn label_of(word: &str) -> Option<Label> {
     })
 }
 
+/// The index of a letter code: A = 0, Z = 25, AA = 26, … (the inverse of `mapping::letter`).
 fn letter_index(l: &str) -> Option<u32> {
-    let b = l.as_bytes();
-    match b {
-        [a] if a.is_ascii_uppercase() => Some((a - b'A') as u32),
-        [a, c] if a.is_ascii_uppercase() && c.is_ascii_uppercase() => Some((a - b'A' + 1) as u32 * 26 + (c - b'A') as u32),
-        _ => None,
+    if l.is_empty() || l.len() > 3 || !l.bytes().all(|c| c.is_ascii_uppercase()) {
+        return None;
     }
+    let mut n: u32 = 0;
+    for c in l.bytes() {
+        n = n * 26 + (c - b'A') as u32 + 1;
+    }
+    Some(n - 1)
 }
 
 fn possessive_of(name: &str, lang: Lang) -> String {
@@ -95,8 +98,7 @@ fn restore_tokens(text: &str, mapping: &Mapping) -> Restored {
     while i < b.len() {
         // [LABEL-N]
         if b[i] == b'['
-            && let Some(close) = text[i..].find(']').map(|c| i + c)
-            && close - i <= 40
+            && let Some(close) = text.as_bytes()[i..].iter().take(42).position(|&c| c == b']').map(|c| i + c)
         {
             let inner = text[i + 1..close].trim();
             let digits_at = inner.char_indices().rev().find(|(_, c)| !c.is_ascii_digit()).map(|(p, c)| p + c.len_utf8()).unwrap_or(0);
@@ -133,7 +135,7 @@ fn restore_tokens(text: &str, mapping: &Mapping) -> Restored {
                 let le = text[ls..].find(|c: char| !c.is_ascii_uppercase()).map(|e| ls + e).unwrap_or(text.len());
                 let after = text[le..].chars().next();
                 let letters = &text[ls..le];
-                let is_token = !letters.is_empty() && letters.len() <= 2 && !after.is_some_and(char::is_alphanumeric);
+                let is_token = !letters.is_empty() && letters.len() <= 3 && !after.is_some_and(char::is_alphanumeric);
                 if is_token && let Some(idx) = letter_index(letters) {
                     let (poss, end) = if text[le..].starts_with("'s") {
                         (true, le + 2)
@@ -203,14 +205,26 @@ pub fn safe_len(text: &str) -> usize {
     text.len()
 }
 
+/// `rest` without `word` at its start, compared case-insensitively character by character
+/// (lower-casing can change byte lengths, so no offsets from a lower-cased copy).
+fn strip_word<'a>(rest: &'a str, word: &str) -> Option<&'a str> {
+    let mut it = rest.char_indices();
+    for w in word.chars() {
+        let (_, c) = it.next()?;
+        if !c.to_lowercase().eq(w.to_lowercase()) {
+            return None;
+        }
+    }
+    Some(it.next().map(|(i, _)| &rest[i..]).unwrap_or(""))
+}
+
 fn token_prefix(rest: &str) -> bool {
-    let lower = rest.to_lowercase();
     PERSON_WORDS.iter().chain(CITY_WORDS).any(|w| {
-        if w.starts_with(lower.as_str()) {
+        // the text so far could still become the word
+        if rest.chars().count() <= w.chars().count() && w.chars().zip(rest.chars()).all(|(a, b)| b.to_lowercase().eq(a.to_lowercase())) {
             return true;
         }
-        let Some(after) = lower.strip_prefix(w) else { return false };
-        let after_orig = &rest[rest.len() - after.len()..];
+        let Some(after_orig) = strip_word(rest, w) else { return false };
         if after_orig.is_empty() {
             return true;
         }
@@ -236,5 +250,8 @@ mod tests {
         assert_eq!(safe_len("Person A'"), 0);
         assert_eq!(safe_len("the personal"), 12);
         assert_eq!(safe_len(""), 0);
+        // lower-casing changes byte lengths here (the Kelvin sign): no slicing inside a character
+        assert_eq!(safe_len("Dear Person\u{212A}"), "Dear Person\u{212A}".len());
+        assert_eq!(safe_len("Dear PERSON A"), 5);
     }
 }

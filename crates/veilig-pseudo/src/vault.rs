@@ -117,7 +117,7 @@ pub fn open(bytes: &[u8], key: &Key) -> Result<Mapping, VaultError> {
             let num = |i: usize| u32::from_be_bytes([rest[i], rest[i + 1], rest[i + 2], rest[i + 3]]);
             let (m, t, p_cost) = (num(0), num(4), num(8));
             // refuse absurd parameters from a tampered file instead of allocating them
-            if m > 1024 * 1024 || t > 16 || p_cost > 16 {
+            if m > 256 * 1024 || t > 8 || p_cost > 8 {
                 return Err(VaultError::NotAVault);
             }
             (derive(p, &rest[12..28], m, t, p_cost)?, &rest[28..])

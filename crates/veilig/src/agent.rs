@@ -36,10 +36,23 @@ pub struct System;
 impl Source for System {
     fn run(&self, cmd: &str, args: &[&str]) -> Option<String> {
         let mut child = Command::new(cmd).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().ok()?;
+        // read both pipes while the tool runs, so a long answer never blocks it
+        let mut so = child.stdout.take()?;
+        let mut se = child.stderr.take()?;
+        let out = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = so.by_ref().take(16 << 20).read_to_string(&mut s);
+            s
+        });
+        let err = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = se.by_ref().take(1 << 20).read_to_string(&mut s);
+            s
+        });
         let started = Instant::now();
-        loop {
+        let status = loop {
             match child.try_wait() {
-                Ok(Some(_)) => break,
+                Ok(Some(status)) => break status,
                 Ok(None) if started.elapsed() < Duration::from_secs(10) => std::thread::sleep(Duration::from_millis(20)),
                 _ => {
                     let _ = child.kill();
@@ -47,14 +60,19 @@ impl Source for System {
                     return None;
                 }
             }
+        };
+        let out = out.join().ok()?;
+        let err = err.join().ok()?;
+        // an answer on standard output counts whatever the exit code ("inactive" from systemctl);
+        // a tool that succeeded with nothing there answered on standard error (sysadminctl);
+        // a failure with nothing on standard output is no answer
+        if !out.trim().is_empty() {
+            Some(out)
+        } else if status.success() {
+            Some(err)
+        } else {
+            None
         }
-        let mut out = String::new();
-        child.stdout.take()?.read_to_string(&mut out).ok()?;
-        // some tools (sysadminctl) answer on standard error
-        if out.trim().is_empty() {
-            child.stderr.take()?.read_to_string(&mut out).ok()?;
-        }
-        Some(out)
     }
 
     fn read(&self, path: &str, max: usize) -> Option<Vec<u8>> {

@@ -67,19 +67,28 @@ fn save_vault(path: &Path, secret: &Secret, mapping: &Mapping) -> Result<(), Str
     rand::rngs::OsRng.fill_bytes(&mut salt);
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let sealed = veilig_pseudo::vault::seal(mapping, &key, salt, nonce).map_err(|e: VaultError| e.to_string())?;
-    let tmp = path.with_extension("vault-new");
+    let tmp = path.with_extension(format!("vault-new-{}", std::process::id()));
     let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
+        // a fresh file, never through a link someone left there, readable by the owner only
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = private_file(&tmp)?;
         f.write_all(&sealed)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     };
     write().map_err(|e| format!("cannot write the vault {}: {e}", path.display()))
+}
+
+/// A new file only its owner can read (mode 0600 from the start); fails if it exists.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
 }
 
 fn input(path: Option<&PathBuf>) -> Result<(Box<dyn Read>, u64, String), String> {
@@ -170,7 +179,10 @@ fn kind_of(args: &PseudoArgs, name: &str) -> Result<Kind, String> {
 
 fn read_whole(read: Box<dyn Read>) -> Result<Vec<u8>, String> {
     let mut raw = Vec::new();
-    read.take(MAX_WHOLE).read_to_end(&mut raw).map_err(|e| format!("read error: {e}"))?;
+    read.take(MAX_WHOLE + 1).read_to_end(&mut raw).map_err(|e| format!("read error: {e}"))?;
+    if raw.len() as u64 > MAX_WHOLE {
+        return Err(format!("this kind of input is read whole and may be at most {} MB", MAX_WHOLE >> 20));
+    }
     Ok(raw)
 }
 
@@ -260,7 +272,10 @@ fn pseudonymise(args: &PseudoArgs, secret: &Secret) -> Result<ExitCode, String> 
     if format == Format::Csv {
         // a CSV is read whole: the header names the columns
         let mut whole = piece.take().unwrap_or_default();
-        reader.by_ref().take(MAX_WHOLE).read_to_string(&mut whole).map_err(|e| format!("the input is not UTF-8 text: {e}"))?;
+        reader.by_ref().take(MAX_WHOLE + 1).read_to_string(&mut whole).map_err(|e| format!("the input is not UTF-8 text: {e}"))?;
+        if whole.len() as u64 > MAX_WHOLE {
+            return Err(format!("a CSV is read whole and may be at most {} MB", MAX_WHOLE >> 20));
+        }
         piece = Some(whole);
     }
     while let Some(text) = piece {
@@ -342,18 +357,25 @@ fn restore(args: &PseudoArgs, secret: &Secret) -> ExitCode {
         Ok(x) => x,
         Err(e) => return fail(e),
     };
-    let mut raw = Vec::new();
-    if let Err(e) = read.take(MAX_WHOLE).read_to_end(&mut raw) {
-        return fail(format!("read error: {e}"));
-    }
+    let raw = match read_whole(read) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
     let text = match String::from_utf8(raw) {
         Ok(t) => t,
         Err(e) => return fail(format!("the input is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())),
     };
     let r = veilig_pseudo::restore::restore(&text, &mapping);
-    let mut out = match output(args.out.as_ref()) {
-        Ok(o) => o,
-        Err(e) => return fail(e),
+    // the restored text holds the real values: a new file only its owner can read
+    let mut out: Box<dyn Write> = match &args.out {
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+        Some(p) => {
+            let _ = std::fs::remove_file(p);
+            match private_file(p) {
+                Ok(f) => Box::new(std::io::BufWriter::new(f)),
+                Err(e) => return fail(format!("cannot write {}: {e}", p.display())),
+            }
+        }
     };
     let written = if args.json {
         writeln!(out, "{}", serde_json::json!({"text": r.text, "restored": r.restored, "unmatched": r.unmatched}))

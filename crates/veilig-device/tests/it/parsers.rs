@@ -35,6 +35,11 @@ fn linux_outputs() {
         None,
     )));
     assert_eq!(linux::firewall(Some(""), None, None).status, Status::NotOk);
+    // a drop in another chain (Docker's isolation chains) is no filter on what comes in
+    let docker = "table ip filter {\n\tchain INPUT {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n\tchain DOCKER-ISOLATION-STAGE-2 {\n\t\toifname \"docker0\" drop\n\t}\n}\n";
+    assert_eq!(linux::firewall(Some(docker), None, None).status, Status::NotOk);
+    // an inactive ufw does not hide firewalld
+    assert_eq!(linux::firewall(None, Some("Status: inactive\n"), Some("running\n")).status, Status::Ok);
     assert_eq!(linux::firewall(None, Some("Status: inactive\n"), None).status, Status::NotOk);
     assert_eq!(linux::firewall(None, None, Some("running\n")).status, Status::Ok);
     assert_eq!(linux::firewall(None, None, None).status, Status::Unknown);

@@ -146,6 +146,9 @@ fn csv_columns_are_replaced_whole() {
     );
     // the second BSN fails the 11-check: flagged, kept
     assert!(out.spans.iter().any(|s| s.label == Label::Bsn && s.replacement.is_none()));
+    // "undo" works in columns too
+    let kept = Pseudonymiser::new().keeping(["Zwolle"]).pseudonymise_as(Format::Csv, text, &mut Mapping::new(Lang::Nl));
+    assert!(kept.text.contains(";Zwolle;"), "{}", kept.text);
 }
 
 #[test]
@@ -163,6 +166,9 @@ fn bad_input_is_harmless() {
     // found by the fuzzer (pseudo_text): a bracket around a non-ASCII character before digits
     let m = Mapping::new(Lang::Nl);
     assert_eq!(veilig_pseudo::restore::restore("[\u{fffd}6]", &m).text, "[\u{fffd}6]");
+    // many open brackets: restore looks a few bytes ahead, not to the end each time
+    let brackets = "[".repeat(200_000);
+    assert_eq!(veilig_pseudo::restore::restore(&brackets, &m).text, brackets);
     // a long text without spaces or with only digits stays linear and intact
     let digits = "1".repeat(200_000);
     assert_eq!(e.pseudonymise(&digits, &mut Mapping::new(Lang::Nl)).text, digits);

@@ -88,24 +88,62 @@ pub async fn completions(
     State(state): State<AppState>,
     Signed(who): Signed,
     axum::Extension(ip): axum::Extension<crate::middleware::ClientIp>,
-    crate::error::ApiJson(mut body): crate::error::ApiJson<Value>,
+    crate::error::ApiJson(body): crate::error::ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let Some(llm) = state.config.pseudo.llm.clone() else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_configured", "the AI-chat gateway is not configured ([pseudo] llm_url)"));
     };
-    if !body.is_object() {
+    let Some(obj) = body.as_object() else {
         return Err(ApiError::invalid("the request is a JSON object"));
+    };
+    // only what is pseudonymised or carries no personal data goes out: the messages' roles and
+    // text, and the sampling settings; names, tools, files, images and user ids stay here
+    const ALLOWED: &[&str] = &[
+        "model",
+        "messages",
+        "stream",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "n",
+        "presence_penalty",
+        "frequency_penalty",
+        "seed",
+        "response_format",
+        "stream_options",
+    ];
+    let mut clean = serde_json::Map::new();
+    for (k, v) in obj {
+        if ALLOWED.contains(&k.as_str()) {
+            clean.insert(k.clone(), v.clone());
+        }
     }
+    if let Some(Value::Array(messages)) = clean.get_mut("messages") {
+        for m in messages.iter_mut() {
+            let role = m.get("role").cloned().unwrap_or(Value::String("user".into()));
+            let content = m.get("content").cloned().unwrap_or(Value::Null);
+            if let Value::Array(parts) = &content
+                && parts.iter().any(|p| p.get("type").and_then(Value::as_str) != Some("text"))
+            {
+                return Err(ApiError::invalid("the gateway passes text only: no images, files or audio"));
+            }
+            *m = serde_json::json!({"role": role, "content": content});
+        }
+    }
+    let body = Value::Object(clean);
     let lang = Lang::detect(&all_text(&body));
     let terms = veilig_pseudo::Terms::from_csv(state.config.pseudo.terms_csv.as_deref().unwrap_or("")).unwrap_or_default();
     let engine = Pseudonymiser::new().with_terms(terms);
     let (mut body, mapping, count) = tokio::task::spawn_blocking(move || {
+        let mut body = body;
         let mut mapping = Mapping::new(lang);
         let count = pseudonymise_messages(&mut body, &engine, &mut mapping)?;
         Ok::<_, ApiError>((body, mapping, count))
     })
     .await
-    .map_err(ApiError::internal)??;
+    .map_err(|_| ApiError::internal("the pseudonymiser stopped"))??;
     if let Some(model) = &llm.model {
         body["model"] = Value::String(model.clone());
     }
@@ -156,8 +194,11 @@ pub async fn completions(
                 }
             }
         }
-        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-        return Ok((code, Json(answer)).into_response());
+        if status >= 400 {
+            // the service's error text can quote the key or its own address: say only the status
+            return Err(ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("the chat service answered {status}")));
+        }
+        return Ok((StatusCode::OK, Json(answer)).into_response());
     }
 
     // streamed: server-sent events, restored piece by piece
@@ -169,7 +210,8 @@ pub async fn completions(
         return Err(ApiError::new(code, "upstream_error", format!("the chat service answered {status}")));
     }
     tokio::task::spawn_blocking(move || {
-        let reader = std::io::BufReader::new(first.into_body().into_reader());
+        // bounded: 64 MB of answer at most
+        let reader = std::io::BufReader::new(std::io::Read::take(first.into_body().into_reader(), 64 << 20));
         let mut pending: Vec<String> = Vec::new();
         let emit =
             |tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>, line: String| tx.blocking_send(Ok(line.into_bytes())).is_ok();
@@ -193,6 +235,9 @@ pub async fn completions(
             if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
                 for c in choices.iter_mut() {
                     let i = c.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+                    if i >= 16 {
+                        continue;
+                    }
                     if pending.len() <= i {
                         pending.resize(i + 1, String::new());
                     }

@@ -100,13 +100,9 @@ async fn run(state: &AppState, who: &Principal, ip: &str, job: Job<'_>) -> Resul
     if text.len() > MAX_TEXT {
         return Err(ApiError::invalid(format!("the text is longer than {} MB; use veilig pseudo on the command line", MAX_TEXT >> 20)));
     }
-    // the organisation's own list ([pseudo] terms_file), then the employee's additions
-    let mut csv = state.config.pseudo.terms_csv.clone().map(|t| t + "\n").unwrap_or_default();
-    for e in extra.iter().map(|e| e.trim()).filter(|e| e.chars().count() >= 2) {
-        csv.push_str(&e.replace(['\n', '\r', ','], " "));
-        csv.push('\n');
-    }
-    let terms = Terms::from_csv(&csv).map_err(|e| ApiError::invalid(e.to_string()))?;
+    // the organisation's own list ([pseudo] terms_file), then the employee's additions as they are
+    let org = Terms::from_csv(state.config.pseudo.terms_csv.as_deref().unwrap_or("")).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let terms = org.with_values(extra);
     let engine = Pseudonymiser::new().with_terms(terms).keeping(keep);
     mapping.lang = lang;
     let input = text.to_owned();
@@ -115,7 +111,7 @@ async fn run(state: &AppState, who: &Principal, ip: &str, job: Job<'_>) -> Resul
         (out, mapping)
     })
     .await
-    .map_err(ApiError::internal)?;
+    .map_err(|_| ApiError::internal("the pseudonymiser stopped"))?;
     let mut per_label = std::collections::BTreeMap::<&str, usize>::new();
     for s in out.spans.iter().filter(|s| s.replacement.is_some()) {
         *per_label.entry(s.label.as_str()).or_default() += 1;
@@ -493,15 +489,17 @@ async fn page_run(
         Ok(mut out) => {
             // a document: the same key replaces the values inside its runs
             if let Some(bytes) = &office {
-                let csv: String = extra
-                    .iter()
-                    .map(|e| e.trim())
-                    .filter(|e| e.chars().count() >= 2)
-                    .map(|e| format!("{}\n", e.replace(',', " ")))
-                    .collect();
-                let csv = state.config.pseudo.terms_csv.clone().map(|t| t + "\n").unwrap_or_default() + &csv;
-                let engine = Pseudonymiser::new().with_terms(Terms::from_csv(&csv).unwrap_or_default()).keeping(&keep);
-                match veilig_pseudo::office::pseudonymise(bytes, &engine, &mut out.mapping) {
+                let org = Terms::from_csv(state.config.pseudo.terms_csv.as_deref().unwrap_or("")).unwrap_or_default();
+                let engine = Pseudonymiser::new().with_terms(org.with_values(&extra)).keeping(&keep);
+                let (bytes, mut mapping) = (bytes.clone(), std::mem::replace(&mut out.mapping, Mapping::new(lang)));
+                let done = tokio::task::spawn_blocking(move || {
+                    let r = veilig_pseudo::office::pseudonymise(&bytes, &engine, &mut mapping);
+                    (r, mapping)
+                })
+                .await;
+                let Ok((result, mapping)) = done else { return ApiError::internal("the pseudonymiser stopped").into_response() };
+                out.mapping = mapping;
+                match result {
                     Ok((doc, _, _)) => {
                         let stem = f.file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or("document");
                         let ext = f.file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_else(|| "docx".into());

@@ -206,7 +206,7 @@ fn the_ai_chat_gateway_sends_pseudonyms_and_returns_real_names() {
     app.sign_in_admin();
     let (emp, _) = app.employee("medewerker@gemeente.nl", &[]);
     let question = "Vertaal naar het Engels: Beste mevrouw Jansen, uw zoon Daan Jansen (BSN 111222333) kan bellen met 06-12345678.";
-    let req = serde_json::json!({"model": "wat-dan-ook", "messages": [{"role": "system", "content": "Je bent een vertaler."}, {"role": "user", "content": question}]});
+    let req = serde_json::json!({"model": "wat-dan-ook", "user": "jansen@example.nl", "messages": [{"role": "system", "content": "Je bent een vertaler."}, {"role": "user", "name": "Fatima_Jansen", "content": question}]});
     let r = emp.api("POST", "/api/v1/llm/v1/chat/completions", Some(req.clone()));
     assert_eq!(r.status, 200, "{}", r.body);
     let answer = r.json()["choices"][0]["message"]["content"].as_str().unwrap().to_owned();
@@ -220,6 +220,10 @@ fn the_ai_chat_gateway_sends_pseudonyms_and_returns_real_names() {
         for real in ["Jansen", "Daan", "111222333", "06-12345678"] {
             assert!(!text.contains(real), "{real} reached the chat service: {text}");
         }
+        assert!(
+            sent.get("user").is_none() && sent["messages"][1].get("name").is_none(),
+            "fields that are not pseudonymised stay here: {text}"
+        );
         assert!(text.contains("Persoon A") && text.contains("[BSN-1]"), "{text}");
     }
 
@@ -243,6 +247,8 @@ fn the_ai_chat_gateway_sends_pseudonyms_and_returns_real_names() {
     // bad requests and the audit record
     assert_eq!(emp.api("POST", "/api/v1/llm/v1/chat/completions", Some(serde_json::json!({"model": "x"}))).status, 422);
     assert_eq!(emp.api("POST", "/api/v1/llm/v1/chat/completions", Some(serde_json::json!({"messages": [{"content": 5}]}))).status, 422);
+    let image = serde_json::json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]});
+    assert_eq!(emp.api("POST", "/api/v1/llm/v1/chat/completions", Some(image)).status, 422, "text only");
     assert_eq!(app.another_browser().api("POST", "/api/v1/llm/v1/chat/completions", Some(req)).status, 401);
     let audit = app.get("/api/v1/audit?action=pseudo.llm").json();
     assert_eq!(audit["records"].as_array().unwrap().len(), 2, "{audit}");
@@ -316,7 +322,11 @@ fn the_organisations_term_list_is_always_hidden() {
     });
     app.sign_in_admin();
     let (emp, _) = app.employee("medewerker@gemeente.nl", &[]);
-    let r = emp.api("POST", "/api/v1/pseudo", Some(serde_json::json!({"text": "Over project zeemeeuw: bel Klaas Vaak van Stichting De Vogelkooi.", "lang": "nl", "terms": ["Vogelkooi-app"]})));
+    let r = emp.api("POST", "/api/v1/pseudo", Some(serde_json::json!({"text": "Over project zeemeeuw: bel Klaas Vaak van Stichting De Vogelkooi. \"Kwartel\" en Mees;Merel ook.", "lang": "nl", "terms": ["\"Kwartel\"", "Mees;Merel"]})));
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.json()["text"], "Over [TERM-1]: bel Persoon A van [TERM-2].");
+    assert_eq!(
+        r.json()["text"],
+        "Over [TERM-1]: bel Persoon A van [TERM-2]. [TERM-3] en [TERM-4] ook.",
+        "the employee's terms are taken as they are, quotes and semicolons too"
+    );
 }
