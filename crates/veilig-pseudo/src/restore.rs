@@ -72,16 +72,27 @@ pub fn restore(text: &str, mapping: &Mapping) -> Restored {
     if !mapping.fake {
         return restore_tokens(text, mapping);
     }
-    // fake values are found as they are written (longest first), then any tokens
-    let mut out = text.to_string();
-    let mut count = 0;
-    for (fake, real) in mapping.fakes() {
-        let hits = out.matches(fake).count();
-        if hits > 0 {
-            out = out.replace(fake, real);
-            count += hits;
+    // fake values are found as they are written, all in one pass (longest first), so a value
+    // just put back is never read again as another fake; then any tokens
+    let fakes = mapping.fakes();
+    let matcher =
+        aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(fakes.iter().map(|(f, _)| *f)).ok();
+    let (out, count) = match matcher {
+        Some(m) if !fakes.is_empty() => {
+            let mut out = String::with_capacity(text.len());
+            let mut last = 0;
+            let mut count = 0;
+            for hit in m.find_iter(text) {
+                out.push_str(&text[last..hit.start()]);
+                out.push_str(fakes[hit.pattern().as_usize()].1);
+                last = hit.end();
+                count += 1;
+            }
+            out.push_str(&text[last..]);
+            (out, count)
         }
-    }
+        _ => (text.to_string(), 0),
+    };
     let mut r = restore_tokens(&out, mapping);
     r.restored += count;
     r
