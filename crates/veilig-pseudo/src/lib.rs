@@ -214,6 +214,18 @@ pub enum TermError {
     TooMany { max: usize },
 }
 
+/// One case-insensitive automaton over all terms, longest match first.
+fn matcher(entries: &[(String, Label)]) -> Option<aho_corasick::AhoCorasick> {
+    if entries.is_empty() {
+        return None;
+    }
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(entries.iter().map(|e| e.0.as_str()))
+        .ok()
+}
+
 /// The organisation's own list of values to hide: client names, project code names.
 #[derive(Debug, Clone, Default)]
 pub struct Terms {
@@ -243,15 +255,7 @@ impl Terms {
                 return Err(TermError::TooMany { max: Terms::MAX });
             }
         }
-        let matcher = if entries.is_empty() {
-            None
-        } else {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .build(entries.iter().map(|e| e.0.as_str()))
-                .ok()
-        };
+        let matcher = matcher(&entries);
         Ok(Terms { entries, matcher })
     }
 
@@ -263,15 +267,7 @@ impl Terms {
                 self.entries.push((v.to_string(), Label::Term));
             }
         }
-        self.matcher = if self.entries.is_empty() {
-            None
-        } else {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .build(self.entries.iter().map(|e| e.0.as_str()))
-                .ok()
-        };
+        self.matcher = matcher(&self.entries);
         self
     }
 
@@ -349,8 +345,8 @@ impl Pseudonymiser {
         let _ = lexicon::Lexicon::get();
     }
 
-    /// Finds the personal values in `text`. `known` holds the names and places of earlier
-    /// documents (from a vault) so that their mentions are found here too.
+    /// Finds the personal values in `text`. `mapping` holds the names of earlier documents
+    /// (from a vault) so that their mentions are found here too.
     pub(crate) fn candidates(&self, text: &str, mapping: &Mapping) -> Vec<Cand> {
         let t = patterns::Text::new(text);
         let mut c = Vec::new();

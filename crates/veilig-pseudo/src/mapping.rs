@@ -159,9 +159,6 @@ impl Mapping {
                 if clean.chars().count() > p.full.chars().count() && !clean.chars().all(|c| !c.is_lowercase()) {
                     p.full = clean.to_string();
                 }
-                if client && !p.client && p.pseudonym.starts_with(person_word(self.lang, false)) {
-                    // introduced as a client later: keep the letter, the pseudonym stays stable
-                }
                 i
             }
             None => {

@@ -38,6 +38,9 @@ pub struct AppState {
     pub ingest: Arc<veilig_ingest::Ingest>,
     /// A random secret of this process that seals the pseudonymiser's keys handed to browsers.
     pub pseudo_key: Arc<[u8; 32]>,
+    /// The organisation's term list (`[pseudo] terms_file`), read once; `veilig serve` refuses an
+    /// invalid one before it gets here.
+    pub pseudo_terms: Arc<veilig_pseudo::Terms>,
 }
 
 /// The capabilities the pages and API call into.
@@ -50,6 +53,7 @@ pub struct Capabilities {
 
 impl AppState {
     pub fn new(store: Store, clock: SharedClock, config: Config, bus: EventBus, c: Capabilities) -> Self {
+        let pseudo_terms = Arc::new(veilig_pseudo::Terms::from_csv(config.pseudo.terms_csv.as_deref().unwrap_or("")).unwrap_or_default());
         AppState {
             store,
             clock,
@@ -60,6 +64,7 @@ impl AppState {
             vpn: c.vpn,
             respond: c.respond,
             ingest: c.ingest,
+            pseudo_terms,
             pseudo_key: Arc::new({
                 use rand::RngCore;
                 let mut k = [0u8; 32];

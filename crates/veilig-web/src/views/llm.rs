@@ -134,8 +134,7 @@ pub async fn completions(
     }
     let body = Value::Object(clean);
     let lang = Lang::detect(&all_text(&body));
-    let terms = veilig_pseudo::Terms::from_csv(state.config.pseudo.terms_csv.as_deref().unwrap_or("")).unwrap_or_default();
-    let engine = Pseudonymiser::new().with_terms(terms);
+    let engine = Pseudonymiser::new().with_terms((*state.pseudo_terms).clone());
     let (mut body, mapping, count) = tokio::task::spawn_blocking(move || {
         let mut body = body;
         let mut mapping = Mapping::new(lang);

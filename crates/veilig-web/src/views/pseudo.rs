@@ -17,7 +17,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use utoipa::ToSchema;
-use veilig_pseudo::{Format, Label, Lang, Mapping, Pseudonymiser, Span, Terms};
+use veilig_pseudo::{Format, Label, Lang, Mapping, Pseudonymiser, Span};
 
 use super::{PageCtx, render};
 use crate::AppState;
@@ -101,8 +101,7 @@ async fn run(state: &AppState, who: &Principal, ip: &str, job: Job<'_>) -> Resul
         return Err(ApiError::invalid(format!("the text is longer than {} MB; use veilig pseudo on the command line", MAX_TEXT >> 20)));
     }
     // the organisation's own list ([pseudo] terms_file), then the employee's additions as they are
-    let org = Terms::from_csv(state.config.pseudo.terms_csv.as_deref().unwrap_or("")).map_err(|e| ApiError::invalid(e.to_string()))?;
-    let terms = org.with_values(extra);
+    let terms = (*state.pseudo_terms).clone().with_values(extra);
     let engine = Pseudonymiser::new().with_terms(terms).keeping(keep);
     mapping.lang = lang;
     let input = text.to_owned();
@@ -489,8 +488,7 @@ async fn page_run(
         Ok(mut out) => {
             // a document: the same key replaces the values inside its runs
             if let Some(bytes) = &office {
-                let org = Terms::from_csv(state.config.pseudo.terms_csv.as_deref().unwrap_or("")).unwrap_or_default();
-                let engine = Pseudonymiser::new().with_terms(org.with_values(&extra)).keeping(&keep);
+                let engine = Pseudonymiser::new().with_terms((*state.pseudo_terms).clone().with_values(&extra)).keeping(&keep);
                 let (bytes, mut mapping) = (bytes.clone(), std::mem::replace(&mut out.mapping, Mapping::new(lang)));
                 let done = tokio::task::spawn_blocking(move || {
                     let r = veilig_pseudo::office::pseudonymise(&bytes, &engine, &mut mapping);
