@@ -382,6 +382,30 @@ pub const SETTINGS: &[Setting] = &[
         flag: "",
         doc: "how long ended blocks (addresses are personal data) are kept (default 90)",
     },
+    Setting {
+        key: "devices.agent_listen",
+        env: "VEILIG_DEVICES_AGENT_LISTEN",
+        flag: "",
+        doc: "address:port of the device agents' endpoint (mutual TLS with the device CA), such as 0.0.0.0:8444 (default off)",
+    },
+    Setting {
+        key: "devices.agent_url",
+        env: "VEILIG_DEVICES_AGENT_URL",
+        flag: "",
+        doc: "the https:// address agents report to (default the public_url host with the agent_listen port)",
+    },
+    Setting {
+        key: "devices.token_hours",
+        env: "VEILIG_DEVICES_TOKEN_HOURS",
+        flag: "",
+        doc: "how long a one-time enrolment token stays valid (default 24)",
+    },
+    Setting {
+        key: "devices.cert_days",
+        env: "VEILIG_DEVICES_CERT_DAYS",
+        flag: "",
+        doc: "how long a device certificate stays valid before the device enrols again (default 365)",
+    },
     Setting { key: "log.format", env: "VEILIG_LOG_FORMAT", flag: "--log-format", doc: "text or json (default text)" },
     Setting {
         key: "log.level",
@@ -425,6 +449,7 @@ pub struct Config {
     pub response: ResponseConfig,
     pub phishing: PhishingConfig,
     pub pseudo: PseudoConfig,
+    pub devices: DevicesConfig,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -530,6 +555,17 @@ pub enum ImapTls {
     Tls,
     StartTls,
     None,
+}
+
+/// Device compliance: the agents' endpoint and the lifetimes of tokens and certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicesConfig {
+    /// Where the agent endpoint listens; `None`: off (no enrolment, no reports).
+    pub agent_listen: Option<SocketAddr>,
+    /// The address agents report to, `https://host:port`; set when `agent_listen` is.
+    pub agent_url: Option<String>,
+    pub token_hours: u64,
+    pub cert_days: u64,
 }
 
 /// Monitoring's response: which alerts block their source, for how long, and where.
@@ -747,6 +783,7 @@ impl Config {
         let response = load_response(&mut layers);
         let phishing = load_phishing(&mut layers);
         let pseudo = load_pseudo(&mut layers);
+        let devices = load_devices(&mut layers, &public_url);
         let smtp = match smtp_host {
             Some(host) => {
                 let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
@@ -797,6 +834,7 @@ impl Config {
             response,
             phishing,
             pseudo,
+            devices,
             file,
         })
     }
@@ -813,6 +851,34 @@ fn parse_bool(s: &str) -> Result<bool, String> {
         "false" | "no" | "0" | "off" => Ok(false),
         other => Err(format!("'{other}' is not true or false")),
     }
+}
+
+fn load_devices(layers: &mut Layers<'_>, public_url: &str) -> DevicesConfig {
+    let agent_listen = layers.get("devices.agent_listen", |s| {
+        s.trim().parse::<SocketAddr>().map_err(|_| format!("'{s}' is not an address with a port, such as 0.0.0.0:8444"))
+    });
+    let url = layers.get("devices.agent_url", |s| {
+        let s = parse_public_url(s)?;
+        if s.starts_with("https://") { Ok(s) } else { Err("must start with https:// (the endpoint always uses TLS)".to_owned()) }
+    });
+    let token_hours = layers.get("devices.token_hours", |s| parse_in_range(s, 1, 24 * 30)).unwrap_or(24);
+    let cert_days = layers.get("devices.cert_days", |s| parse_in_range(s, 1, 3650)).unwrap_or(365);
+    if url.is_some() && agent_listen.is_none() && layers.is_clean("devices.agent_listen") {
+        layers.problem("devices.agent_url", "set devices.agent_listen too: the endpoint needs an address to listen on");
+    }
+    let agent_url = agent_listen.map(|addr| {
+        url.unwrap_or_else(|| {
+            let rest = public_url.split_once("://").map(|(_, r)| r).unwrap_or(public_url);
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let host = if authority.starts_with('[') {
+                authority.split_inclusive(']').next().unwrap_or(authority)
+            } else {
+                authority.split(':').next().unwrap_or(authority)
+            };
+            format!("https://{host}:{}", addr.port())
+        })
+    });
+    DevicesConfig { agent_listen, agent_url, token_hours, cert_days }
 }
 
 fn load_pseudo(layers: &mut Layers<'_>) -> PseudoConfig {

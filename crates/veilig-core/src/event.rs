@@ -45,6 +45,9 @@ pub enum Event {
     VpnSessionClosed { user_id: String, email: String, reason: String },
     /// A device's peer was installed in or removed from the data plane.
     VpnPeerChanged { device_id: String, user_id: String, address: String, installed: bool },
+    /// A person no longer meets their groups' device conditions for the VPN (a report, a
+    /// revoked certificate, a changed policy): their VPN session must end.
+    DeviceAccessLost { user_id: String, reason: String },
     /// A device completed a WireGuard handshake with the gateway.
     VpnHandshake { device_id: String, user_id: String, endpoint: String },
     /// Bytes a device moved through the tunnel (both ways) since the last such event (about

@@ -8,6 +8,7 @@
 mod audit;
 mod awareness;
 mod db;
+mod devices;
 mod identity;
 mod migrate;
 mod monitor;
@@ -19,6 +20,7 @@ mod vpn;
 pub use audit::{AuditFilter, AuditVerdict};
 pub use awareness::{AwarenessRecord, RecipientRecord};
 pub use db::{Arg, Dialect, PoolStats, Row, Store, Tx};
+pub use devices::{AgentDeviceRecord, ConditionRecord};
 pub use identity::{FactorRecord, GroupRecord, SessionRecord, TokenRecord, UserColumn, UserRecord};
 pub use migrate::Applied;
 pub use monitor::{AlertFilter, AlertRecord, CommentRecord};

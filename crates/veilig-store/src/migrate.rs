@@ -74,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_awareness.sql"),
         postgres: include_str!("../migrations/postgres/0010_awareness.sql"),
     },
+    Migration {
+        version: 11,
+        name: "devices",
+        sqlite: include_str!("../migrations/sqlite/0011_devices.sql"),
+        postgres: include_str!("../migrations/postgres/0011_devices.sql"),
+    },
 ];
 
 /// A migration that this call applied.

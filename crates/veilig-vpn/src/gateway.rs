@@ -57,6 +57,7 @@ pub async fn run(vpn: Vpn, mut plane: DataPlane, stop: impl Future<Output = ()>)
             ev = events.recv() => match ev {
                 Ok(Event::UserDisabled { user_id }) => gw.end(&user_id, "user_disabled").await,
                 Ok(Event::FactorsReset { user_id }) => gw.end(&user_id, "factors_reset").await,
+                Ok(Event::DeviceAccessLost { user_id, .. }) => gw.end(&user_id, "device_conditions").await,
                 Ok(Event::EndVpnAccess { address, reason }) => match vpn.end_for_alert(&address, &reason).await {
                     Ok(Some(user_id)) => tracing::warn!(%user_id, %reason, "VPN session ended by a monitoring alert"),
                     Ok(None) => {}

@@ -126,6 +126,23 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 
     let csrf = existing_csrf.clone().unwrap_or_else(|| veilig_identity::crypto::random_token("").chars().take(43).collect());
     req.extensions_mut().insert(CsrfToken(csrf.clone()));
+    // Device conditions on the portal: a person whose group requires a compliant device or a
+    // device certificate, and who has none, reaches only what they need to enrol one.
+    if let Some(Principal::Session(s)) = principal.as_ref().filter(|p| p.is_full())
+        && !device_gate_exempt(req.uri().path())
+    {
+        match state.devices.gate(&s.user.id, veilig_compliance::Target::Portal).await {
+            Ok(Ok(())) => {}
+            Ok(Err(refusal)) => {
+                if is_api {
+                    let lang = req.extensions().get::<veilig_core::Lang>().copied().unwrap_or_default();
+                    return crate::views::devices::refusal_error(&refusal, lang.code()).into_response();
+                }
+                return Redirect::to("/devices?refused=1").into_response();
+            }
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
     if let Some(p) = principal {
         req.extensions_mut().insert(p);
     }
@@ -135,6 +152,18 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         set_cookie(&mut res, CSRF_COOKIE, &csrf, secure, Some(12 * 3600), "Strict");
     }
     res
+}
+
+/// What stays open to a person refused by the device conditions: signing in and out, and the
+/// pages and calls that enrol a device.
+fn device_gate_exempt(path: &str) -> bool {
+    path == "/logout"
+        || path == "/api/v1/logout"
+        || path.starts_with("/login")
+        || path.starts_with("/devices")
+        || path == "/api/v1/devices"
+        || path == "/api/v1/devices/tokens"
+        || path.starts_with("/api/v1/agent/")
 }
 
 fn csrf_failure(is_api: bool, why: &str) -> Response {

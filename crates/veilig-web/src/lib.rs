@@ -34,6 +34,8 @@ pub struct AppState {
     pub identity: veilig_identity::Identity,
     pub vpn: veilig_vpn::Vpn,
     pub respond: veilig_respond::Responder,
+    /// Device compliance: enrolment, reports, inventory, policy and access conditions.
+    pub devices: veilig_compliance::Devices,
     /// The live inputs (per-sender counts, samples of lines not understood).
     pub ingest: Arc<veilig_ingest::Ingest>,
     /// A random secret of this process that seals the pseudonymiser's keys handed to browsers.
@@ -49,6 +51,7 @@ pub struct Capabilities {
     pub vpn: veilig_vpn::Vpn,
     pub respond: veilig_respond::Responder,
     pub ingest: Arc<veilig_ingest::Ingest>,
+    pub devices: veilig_compliance::Devices,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             vpn: c.vpn,
             respond: c.respond,
             ingest: c.ingest,
+            devices: c.devices,
             pseudo_terms,
             pseudo_key: Arc::new({
                 use rand::RngCore;
@@ -74,6 +78,21 @@ impl AppState {
         }
     }
 }
+
+/// The device agents' endpoint (`devices.agent_listen`): only the report and the CA, for a
+/// listener that has verified the client certificate and put its SHA-256 in each request as
+/// [`AgentPeer`]. Bodies are capped just above the largest report.
+pub fn agent_router(state: AppState) -> Router {
+    Router::new()
+        .merge(views::devices::agent_routes())
+        .fallback(|| async { error::ApiError::not_found("the agent endpoint has /agent/v1/report and /agent/v1/ca") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::client_ip))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+        .layer(DefaultBodyLimit::max(veilig_compliance::MAX_REPORT_BYTES + 4096))
+        .with_state(state)
+}
+
+pub use views::devices::AgentPeer;
 
 /// The whole application as a router, without a socket, so tests can call it directly.
 pub fn router(state: AppState) -> Router {

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use veilig_device::policy::{Policy, Verdict, evaluate};
 use veilig_device::{Check, Item, Os, Report, eol, linux, macos, windows};
 
-use crate::cli::AgentCheckArgs;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{AgentCheckArgs, AgentEnrollArgs, AgentRunArgs};
 
 /// Where a collector gets its facts: the real system, or recorded outputs in tests.
 pub trait Source {
@@ -211,6 +213,237 @@ pub fn check(args: &AgentCheckArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+// ---- Enrolment and reporting ------------------------------------------------------------------
+
+/// What the agent keeps in its folder besides the key and certificates.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct AgentState {
+    device_id: String,
+    report_url: String,
+    /// The last sequence number used; the server refuses any report that does not exceed it.
+    seq: i64,
+}
+
+/// The agent's folder: `/var/lib/veilig-agent`, `%ProgramData%\Veilig\agent` or
+/// `/Library/Application Support/Veilig/agent`, unless `--dir` says otherwise.
+fn agent_dir(dir: &Option<PathBuf>) -> PathBuf {
+    if let Some(d) = dir {
+        return d.clone();
+    }
+    match std::env::consts::OS {
+        "windows" => PathBuf::from(std::env::var("ProgramData").unwrap_or_else(|_| r"C:\ProgramData".into())).join(r"Veilig\agent"),
+        "macos" => PathBuf::from("/Library/Application Support/Veilig/agent"),
+        _ => PathBuf::from("/var/lib/veilig-agent"),
+    }
+}
+
+/// Writes `text` to `path` through a temporary file, readable by the owner only where the
+/// platform has modes (on Windows the folder's ACL, set at installation, protects it).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+fn hostname() -> String {
+    text(&System, "/etc/hostname")
+        .or_else(|| System.env("COMPUTERNAME"))
+        .or_else(|| System.run("hostname", &[]))
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "device".into())
+}
+
+/// Runs every check of this platform: the report the agent sends.
+fn collect(clamav_dir: &str) -> Report {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (os, checks) = match std::env::consts::OS {
+        "windows" => collect_windows(&System, now),
+        "macos" => collect_macos(&System, now),
+        _ => collect_linux(&System, now, clamav_dir),
+    };
+    Report { agent_version: env!("CARGO_PKG_VERSION").into(), hostname: hostname(), os, checked_at: now, checks }
+}
+
+fn loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host).trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn http_agent(roots: ureq::tls::RootCerts, client: Option<ureq::tls::ClientCert>) -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder().root_certs(roots).client_cert(client).build();
+    ureq::Agent::config_builder().tls_config(tls).http_status_as_error(false).timeout_global(Some(Duration::from_secs(30))).build().into()
+}
+
+/// The message of a `{"error": {"code", "message"}}` answer, or the status.
+fn error_message(status: u16, body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("the server answered {status}"))
+}
+
+pub fn enroll(args: &AgentEnrollArgs) -> ExitCode {
+    match enroll_inner(args) {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("veilig agent enroll: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn enroll_inner(args: &AgentEnrollArgs) -> Result<String, String> {
+    let base = args.url.trim_end_matches('/');
+    if !base.starts_with("https://") && !loopback_http(base) {
+        return Err(format!("{base}: use the portal's https:// address (plain http only on this machine)"));
+    }
+    let dir = agent_dir(&args.dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let roots = match &args.ca_file {
+        Some(f) => {
+            let pem = std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            let cert = ureq::tls::Certificate::from_pem(&pem).map_err(|e| format!("{}: {e}", f.display()))?;
+            ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![cert]))
+        }
+        None => ureq::tls::RootCerts::WebPki,
+    };
+    let host = hostname();
+    let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, host.as_str());
+    let csr = params.serialize_request(&key).and_then(|c| c.pem()).map_err(|e| e.to_string())?;
+    let body = serde_json::json!({ "token": args.token.trim(), "csr": csr, "hostname": host });
+    let mut resp = http_agent(roots, None)
+        .post(&format!("{base}/api/v1/agent/enroll"))
+        .send_json(&body)
+        .map_err(|e| format!("cannot reach {base}: {e}"))?;
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().map_err(|e| e.to_string())?;
+    if status != 201 {
+        return Err(error_message(status, &text));
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("unexpected answer: {e}"))?;
+    let field = |k: &str| v[k].as_str().map(str::to_owned).ok_or_else(|| format!("unexpected answer: no {k}"));
+    let state = AgentState { device_id: field("device_id")?, report_url: field("report_url")?, seq: 0 };
+    let w = |name: &str, text: &str| {
+        write_private(&dir.join(name), text).map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
+    };
+    w("key.pem", &key.serialize_pem())?;
+    w("cert.pem", &field("certificate")?)?;
+    w("ca.pem", &field("ca")?)?;
+    w("agent.json", &serde_json::to_string_pretty(&state).map_err(|e| e.to_string())?)?;
+    Ok(format!(
+        "enrolled as device {} in {}; reports go to {}\nstart reporting with: veilig agent run",
+        state.device_id,
+        dir.display(),
+        state.report_url
+    ))
+}
+
+struct Enrolled {
+    dir: PathBuf,
+    state: AgentState,
+    agent: ureq::Agent,
+}
+
+fn load(dir: &Option<PathBuf>) -> Result<Enrolled, String> {
+    let dir = agent_dir(dir);
+    let read = |name: &str| {
+        std::fs::read(dir.join(name))
+            .map_err(|e| format!("{}: {e} (enrol first: veilig agent enroll URL --token TOKEN)", dir.join(name).display()))
+    };
+    let state: AgentState = serde_json::from_slice(&read("agent.json")?).map_err(|e| format!("agent.json: {e}"))?;
+    let ca = ureq::tls::Certificate::from_pem(&read("ca.pem")?).map_err(|e| format!("ca.pem: {e}"))?;
+    let cert = ureq::tls::Certificate::from_pem(&read("cert.pem")?).map_err(|e| format!("cert.pem: {e}"))?;
+    let key = ureq::tls::PrivateKey::from_pem(&read("key.pem")?).map_err(|e| format!("key.pem: {e}"))?;
+    let client = ureq::tls::ClientCert::new_with_certs(&[cert], key);
+    let agent = http_agent(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![ca])), Some(client));
+    Ok(Enrolled { dir, state, agent })
+}
+
+/// One report: the sequence number is stored before sending, so it is never used twice.
+fn report_once(e: &mut Enrolled, clamav_dir: &str) -> Result<String, String> {
+    let report = collect(clamav_dir);
+    e.state.seq += 1;
+    let json = serde_json::to_string_pretty(&e.state).map_err(|x| x.to_string())?;
+    write_private(&e.dir.join("agent.json"), &json).map_err(|x| format!("cannot write agent.json: {x}"))?;
+    let body = serde_json::json!({ "seq": e.state.seq, "report": report });
+    let url = format!("{}/agent/v1/report", e.state.report_url.trim_end_matches('/'));
+    let mut resp = e.agent.post(&url).send_json(&body).map_err(|x| format!("cannot reach {url}: {x}"))?;
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().map_err(|x| x.to_string())?;
+    if status != 200 {
+        return Err(error_message(status, &text));
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|x| format!("unexpected answer: {x}"))?;
+    let mut out = format!("{}: {}", report.hostname, v["verdict"].as_str().unwrap_or("?"));
+    for f in v["findings"].as_array().into_iter().flatten() {
+        out.push_str(&format!("\n  - {}", f["en"].as_str().unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+pub fn run(args: &AgentRunArgs) -> ExitCode {
+    let mut enrolled = match load(&args.dir) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("veilig agent run: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.once {
+        return match report_once(&mut enrolled, &args.clamav_dir) {
+            Ok(msg) => {
+                println!("{msg}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("veilig agent run: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let interval = Duration::from_secs(args.interval_minutes.clamp(1, 24 * 60) * 60);
+    let mut failures = 0u32;
+    loop {
+        let wait = match report_once(&mut enrolled, &args.clamav_dir) {
+            Ok(msg) => {
+                failures = 0;
+                println!("{msg}");
+                interval
+            }
+            Err(e) => {
+                // back off on failures (the server down, the network away): 1, 2, 4 … minutes
+                failures = failures.saturating_add(1);
+                eprintln!("veilig agent run: {e}");
+                Duration::from_secs(60u64.saturating_mul(1 << failures.min(6))).min(interval)
+            }
+        };
+        std::thread::sleep(wait);
+    }
 }
 
 #[cfg(test)]

@@ -123,6 +123,44 @@ pub enum AgentCommand {
     /// Check this device now (operating system, updates, malware scanner, disk encryption,
     /// firewall, screen lock) and judge it with the default policy.
     Check(AgentCheckArgs),
+    /// Enrol this device with the one-time token from the portal: makes a key pair here, sends
+    /// a certificate request, and keeps the device certificate and the device CA in --dir.
+    Enroll(AgentEnrollArgs),
+    /// Report this device's state over mutual TLS now and then every --interval-minutes (or
+    /// once, with --once).
+    Run(AgentRunArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AgentEnrollArgs {
+    /// The portal's address, such as https://veilig.example.nl.
+    pub url: String,
+    /// The one-time enrolment token (also VEILIG_AGENT_TOKEN, which keeps it out of the process list).
+    #[arg(long, env = "VEILIG_AGENT_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// The agent's folder (default /var/lib/veilig-agent, %ProgramData%\Veilig\agent or
+    /// /Library/Application Support/Veilig/agent).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for the portal, when its certificate is not from a public CA.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AgentRunArgs {
+    /// The agent's folder (as for enroll).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Report once and stop (exit code 1 when the report was refused).
+    #[arg(long)]
+    pub once: bool,
+    /// Minutes between reports (1 to 1440).
+    #[arg(long, default_value_t = 60)]
+    pub interval_minutes: u64,
+    /// Where ClamAV keeps its databases.
+    #[arg(long, default_value = "/var/lib/clamav", value_name = "DIR")]
+    pub clamav_dir: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -422,6 +460,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Mail { command: MailCommand::Check(args) } => crate::mailcheck::run(&args),
         Command::Pseudo(args) => crate::pseudo::run(&args),
         Command::Agent { command: AgentCommand::Check(args) } => crate::agent::check(&args),
+        Command::Agent { command: AgentCommand::Enroll(args) } => crate::agent::enroll(&args),
+        Command::Agent { command: AgentCommand::Run(args) } => crate::agent::run(&args),
         Command::Monitor { command: MonitorCommand::Rules(args) } => crate::replay::rules(&args),
         Command::Monitor { command: MonitorCommand::Digest(args) } => digest(&args).await,
         Command::Vpn { command: VpnCommand::Exposure(args) } => crate::exposure::run(&args).await,

@@ -260,13 +260,30 @@ pub async fn serve(config: Config) -> ExitCode {
     }
     responder.spawn();
     responder.spawn_webhooks();
+    let devices = match crate::wiring::devices(&config, &store, clock.clone(), bus.clone()).await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("veilig: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let agent_listen = config.devices.agent_listen;
     let state = AppState::new(
         store.clone(),
         clock.clone(),
         config,
         bus.clone(),
-        veilig_web::Capabilities { identity, vpn, respond: responder, ingest: ingest.clone() },
+        veilig_web::Capabilities { identity, vpn, respond: responder, ingest: ingest.clone(), devices: devices.clone() },
     );
+    if let Some(addr) = agent_listen {
+        match spawn_agent_endpoint(addr, &devices, state.clone()).await {
+            Ok(a) => listening.push(format!("device agents on {a} (mutual TLS)")),
+            Err(e) => {
+                eprintln!("veilig: device agent endpoint on {addr}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let app = veilig_web::router(state);
     bus.publish(Event::ServerStarted { version: veilig_core::VERSION.to_owned() });
 
@@ -322,6 +339,73 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// The device agents' endpoint: TLS with a server certificate from the device CA, and a client
+/// certificate from the same CA required on every connection. The certificate's SHA-256 goes
+/// with each request; the handler checks it against the inventory (unknown, revoked, expired).
+async fn spawn_agent_endpoint(addr: SocketAddr, devices: &veilig_compliance::Devices, state: AppState) -> Result<SocketAddr, String> {
+    let url = devices.settings().agent_url.clone().unwrap_or_default();
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(&url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = if authority.starts_with('[') {
+        authority.trim_start_matches('[').split(']').next().unwrap_or(authority)
+    } else {
+        authority.split(':').next().unwrap_or(authority)
+    };
+    let mut names = vec![host.to_owned()];
+    if !addr.ip().is_unspecified() && addr.ip().to_string() != host {
+        names.push(addr.ip().to_string());
+    }
+    let (cert_pem, key_pem) = devices.server_identity(&names).map_err(|e| e.to_string())?;
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(cert_pem.as_bytes()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| e.to_string())?;
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(devices.ca_pem().as_bytes()) {
+        roots.add(ca.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
+    let acceptor = TlsAcceptor::from(Arc::new(server));
+    let listener = TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = veilig_web::agent_router(state);
+    let builder = Builder::new(TokioExecutor::new());
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, peer)) = listener.accept().await else {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            let builder = builder.clone();
+            let app = app.clone();
+            tokio::spawn(async move {
+                // a connection without a valid device certificate ends in the handshake
+                let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else { return };
+                let Some(sha) = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| veilig_compliance::fingerprint(c))
+                else {
+                    return;
+                };
+                let svc = app.map_request(move |mut req: Request<Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                    req.extensions_mut().insert(veilig_web::AgentPeer(sha.clone()));
+                    req
+                });
+                let _ = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await;
+            });
+        }
+    });
+    Ok(local)
 }
 
 /// Accepts connections until a stop signal, then lets the running requests finish (up to

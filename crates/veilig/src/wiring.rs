@@ -65,6 +65,20 @@ pub fn vpn(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) ->
     Ok(veilig_vpn::Vpn::new(store.clone(), clock, bus, config.vpn.clone(), key))
 }
 
+/// Device compliance, with the device CA (created on first use, its key sealed with the
+/// installation's key).
+pub async fn devices(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) -> Result<veilig_compliance::Devices, String> {
+    let key = secret_key(&config.data_dir)?;
+    let settings = veilig_compliance::DevicesSettings {
+        organisation: config.identity.organisation.clone(),
+        token_hours: config.devices.token_hours as i64,
+        cert_days: config.devices.cert_days as i64,
+        agent_url: config.devices.agent_url.clone(),
+        public_url: config.public_url.clone(),
+    };
+    veilig_compliance::Devices::open(store.clone(), clock, bus, &SecretBox::new(&key), settings).await.map_err(|e| e.to_string())
+}
+
 /// Monitoring's response, with enforcement in nftables when `response.nftables` is on.
 pub fn responder(config: &Config, store: &Store, clock: SharedClock, bus: EventBus) -> Result<veilig_respond::Responder, String> {
     let key = secret_key(&config.data_dir)?;

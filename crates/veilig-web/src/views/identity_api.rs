@@ -257,6 +257,8 @@ pub struct MyData {
     /// Awareness messages sent to this person and when they read each.
     #[schema(value_type = Vec<Object>)]
     pub awareness: Vec<serde_json::Value>,
+    /// The devices this person enrolled, with their newest report.
+    pub devices: Vec<super::devices::DeviceJson>,
 }
 
 /// Everything Veilig holds about the signed-in person, as one JSON document (their right of
@@ -275,7 +277,8 @@ async fn me_export(State(state): State<AppState>, Signed(p): Signed) -> Result<J
         .into_iter()
         .map(|(m, read)| serde_json::json!({"title_nl": m.title_nl, "title_en": m.title_en, "sent_ms": m.created_ms, "read_ms": read}))
         .collect();
-    Ok(Json(MyData { account, sessions, phishing_reports, awareness }))
+    let devices = state.devices.devices_of(&user.id).await?.into_iter().map(super::devices::DeviceJson::from).collect();
+    Ok(Json(MyData { account, sessions, phishing_reports, awareness, devices }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -5,6 +5,7 @@ mod alerts;
 mod audit;
 mod awareness;
 mod blocks;
+pub mod devices;
 mod home;
 mod identity;
 mod identity_api;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(pseudo::routes())
         .merge(llm::routes())
         .merge(vpn::routes())
+        .merge(devices::routes())
 }
 
 pub use ops::ApiDoc;

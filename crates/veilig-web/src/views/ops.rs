@@ -37,6 +37,9 @@ use crate::metrics::Gauges;
         super::phishing::api_check, super::phishing::api_list, super::phishing::api_get, super::phishing::api_verdict,
         super::phishing::api_status, super::phishing::api_note, super::awareness::api_send, super::awareness::api_list,
         super::awareness::api_readers, super::awareness::api_read, super::pseudo::api_run, super::pseudo::api_restore,
+        super::devices::api_list, super::devices::api_summary, super::devices::api_get, super::devices::api_revoke,
+        super::devices::api_remove, super::devices::api_token, super::devices::api_policy, super::devices::api_set_policy,
+        super::devices::api_conditions, super::devices::api_set_conditions, super::devices::api_enroll,
     ),
     components(schemas(Health, DatabaseHealth, Status, Capability, ErrorBody, ErrorDetail, super::audit::AuditPage, super::audit::AuditRecordView, super::audit::VerifyResult)),
     modifiers(&BearerAuth)

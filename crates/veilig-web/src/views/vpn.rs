@@ -311,13 +311,18 @@ pub async fn api_open_session(
     State(state): State<AppState>,
     Signed(p): Signed,
     axum::Extension(ip): axum::Extension<ClientIp>,
+    lang: Option<axum::Extension<veilig_core::Lang>>,
 ) -> Result<Response, ApiError> {
+    let lang = lang.map(|l| l.0).unwrap_or_default();
     if !matches!(p, Principal::Session(_)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "second_factor_required",
             "a VPN session needs a sign-in with both factors; API tokens cannot open one",
         ));
+    }
+    if let Err(refusal) = state.devices.gate(&p.user().id, veilig_compliance::Target::Vpn).await? {
+        return Err(super::devices::refusal_error(&refusal, lang.code()));
     }
     let s = state.vpn.open_session(&actor(&p, &ip)).await?;
     Ok((StatusCode::CREATED, Json(SessionView::from(s))).into_response())
@@ -553,6 +558,14 @@ async fn page_connect(
 ) -> Response {
     if !matches!(p, Principal::Session(_)) {
         return ApiError::new(StatusCode::FORBIDDEN, "forbidden", "sign in to connect").into_response();
+    }
+    match state.devices.gate(&p.user().id, veilig_compliance::Target::Vpn).await {
+        Ok(Ok(())) => {}
+        Ok(Err(refusal)) => {
+            let why = if ctx.lang() == "nl" { refusal.nl } else { refusal.en };
+            return vpn_page(&state, ctx, &p, Some(why), "", "").await;
+        }
+        Err(e) => return ApiError::from(e).into_response(),
     }
     match state.vpn.open_session(&actor(&p, &ip)).await {
         Ok(_) => Redirect::to("/vpn").into_response(),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests may stop on failure.
 
 mod api;
+mod devices;
 mod identity;
 mod monitor;
 mod pages;
@@ -24,6 +25,7 @@ pub struct TestApp {
     pub identity: veilig_identity::Identity,
     pub vpn: veilig_vpn::Vpn,
     pub ingest: Arc<veilig_ingest::Ingest>,
+    pub devices: veilig_compliance::Devices,
     pub rt: tokio::runtime::Runtime,
     pub agent: http::Agent,
     /// The CSRF token of `agent`'s browser session, once signed in.
@@ -54,7 +56,7 @@ impl TestApp {
     /// (without a data plane) with 10.20.0.0/16 behind it.
     pub fn with_config(overrides: Overrides, change: impl FnOnce(&mut Config)) -> TestApp {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let (base, clock, store, identity, vpn, ingest) = rt.block_on(async {
+        let (base, clock, store, identity, vpn, ingest, devices) = rt.block_on(async {
             let db = veilig_testkit::fresh_database().await;
             let overrides = Overrides { database_url: Some(db.url.clone()), data: Some(db.data_dir.display().to_string()), ..overrides };
             let mut config = Config::load(&overrides, None).unwrap();
@@ -92,8 +94,28 @@ impl TestApp {
                 "http://veilig.test",
             );
             let ingest = veilig_ingest::Ingest::new(store.clone(), bus.clone(), clock.clone());
-            let capabilities =
-                veilig_web::Capabilities { identity: identity.clone(), vpn: vpn.clone(), respond: respond.clone(), ingest: ingest.clone() };
+            let devices = veilig_compliance::Devices::open(
+                store.clone(),
+                clock.clone(),
+                bus.clone(),
+                &veilig_identity::crypto::SecretBox::new(&[7u8; 32]),
+                veilig_compliance::DevicesSettings {
+                    organisation: "Gemeente Test".into(),
+                    token_hours: 24,
+                    cert_days: 365,
+                    agent_url: Some("https://agent.veilig.test:8444".into()),
+                    public_url: "http://veilig.test".into(),
+                },
+            )
+            .await
+            .unwrap();
+            let capabilities = veilig_web::Capabilities {
+                identity: identity.clone(),
+                vpn: vpn.clone(),
+                respond: respond.clone(),
+                ingest: ingest.clone(),
+                devices: devices.clone(),
+            };
             let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, capabilities);
             let app = veilig_web::router(state);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -101,9 +123,9 @@ impl TestApp {
             tokio::spawn(async move {
                 axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
             });
-            (format!("http://{addr}"), clock, store, identity, vpn, ingest)
+            (format!("http://{addr}"), clock, store, identity, vpn, ingest, devices)
         });
-        TestApp { base, clock, store, identity, vpn, ingest, rt, agent: http::agent(), csrf: Default::default() }
+        TestApp { base, clock, store, identity, vpn, ingest, devices, rt, agent: http::agent(), csrf: Default::default() }
     }
 
     /// A second handle on the same running app (another browser).
@@ -115,6 +137,7 @@ impl TestApp {
             identity: self.identity.clone(),
             vpn: self.vpn.clone(),
             ingest: self.ingest.clone(),
+            devices: self.devices.clone(),
             rt: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
             agent: http::agent(),
             csrf: Default::default(),

@@ -73,3 +73,12 @@ fn every_crate_is_in_the_code_map() {
         assert!(map.contains(&format!("`{member}`")), "ARCHITECTURE.md does not describe {member}");
     }
 }
+
+#[test]
+fn device_compliance_and_the_vpn_meet_only_on_the_event_bus() {
+    // a lapsed device condition ends a VPN session through `DeviceAccessLost`, not a call
+    let compliance = cargo_tree("veilig-compliance", None);
+    assert!(compliance.contains("veilig-device"), "the check itself must see the engine: {compliance:?}");
+    assert!(!compliance.contains("veilig-vpn"), "veilig-compliance depends on the VPN");
+    assert!(!cargo_tree("veilig-vpn", None).contains("veilig-compliance"), "veilig-vpn depends on device compliance");
+}
