@@ -65,21 +65,31 @@ pub fn clamav_build_time(header: &[u8]) -> Result<i64, String> {
     fields.get(8).and_then(|f| f.trim().parse::<i64>().ok()).ok_or_else(|| "the header has no build time".into())
 }
 
-/// The malware scanner on Linux: ClamAV's newest database and whether freshclam keeps it fresh.
-pub fn clamav(header: Option<&[u8]>, freshclam_active: Option<bool>, now: i64) -> (Check, Check) {
+/// ClamAV's engine version from `clamscan --version` (`ClamAV 1.4.6` without a database,
+/// `ClamAV 1.4.6/27469/Wed Nov 26 09:23:00 2026` with one).
+pub fn clamav_version(out: &str) -> Option<String> {
+    let v = out.trim().strip_prefix("ClamAV ")?.split('/').next()?.trim();
+    (!v.is_empty() && v.len() < 40 && v.chars().all(|c| c.is_ascii_alphanumeric() || ".-~+".contains(c))).then(|| v.to_owned())
+}
+
+/// The malware scanner on Linux: ClamAV's engine (`clamscan --version`), its newest database and
+/// whether freshclam keeps it fresh.
+pub fn clamav(version: Option<&str>, header: Option<&[u8]>, freshclam_active: Option<bool>, now: i64) -> (Check, Check) {
     let Some(header) = header else {
-        return (
-            Check::not_ok(Item::Scanner, "no malware scanner found (ClamAV's database is missing)"),
-            Check::unknown(Item::Signatures, "no scanner, so no signatures"),
-        );
+        let scanner = match version {
+            Some(v) => Check::not_ok(Item::Scanner, format!("ClamAV {v} is installed but has no virus database (run freshclam)")),
+            None => Check::not_ok(Item::Scanner, "no malware scanner found (no ClamAV)"),
+        };
+        return (scanner, Check::unknown(Item::Signatures, "no virus database, so no signatures"));
     };
+    let name = version.map(|v| format!("ClamAV {v}")).unwrap_or_else(|| "ClamAV".to_owned());
     match clamav_build_time(header) {
         Ok(t) => {
             let age = days_between(t, now);
             let scanner = match freshclam_active {
-                Some(true) => Check::ok(Item::Scanner, "ClamAV, updated by freshclam"),
-                Some(false) => Check::not_ok(Item::Scanner, "ClamAV is installed but freshclam does not run"),
-                None => Check::unknown(Item::Scanner, "ClamAV is installed; whether freshclam runs could not be seen"),
+                Some(true) => Check::ok(Item::Scanner, format!("{name}, updated by freshclam")),
+                Some(false) => Check::not_ok(Item::Scanner, format!("{name} is installed but freshclam does not run")),
+                None => Check::unknown(Item::Scanner, format!("{name} is installed; whether freshclam runs could not be seen")),
             };
             (scanner, Check::ok(Item::Signatures, format!("ClamAV database {age} days old")).with_value(age))
         }
@@ -146,6 +156,27 @@ pub fn firewall(nft: Option<&str>, ufw: Option<&str>, firewalld: Option<&str>) -
         return Check::not_ok(Item::Firewall, "no firewall filters incoming traffic");
     }
     Check::unknown(Item::Firewall, "neither nft, ufw nor firewalld could be asked")
+}
+
+/// The session ids in `loginctl list-sessions --no-legend` (the first column).
+pub fn session_ids(list: &str) -> Vec<String> {
+    list.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|id| !id.is_empty() && id.len() < 20 && id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An active graphical session's user name and id from `loginctl show-session ID -p Type -p
+/// Active -p Name -p User`, so that an agent running as a system service can ask that user's
+/// desktop settings.
+pub fn graphical_session(show: &str) -> Option<(String, u32)> {
+    let field = |k: &str| show.lines().find_map(|l| l.trim().strip_prefix(k)?.strip_prefix('=')).map(str::trim);
+    let graphical = matches!(field("Type"), Some("x11" | "wayland"));
+    let name = field("Name")?;
+    let uid = field("User")?.parse::<u32>().ok()?;
+    let safe = !name.is_empty() && name.len() <= 32 && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    (graphical && field("Active") == Some("yes") && safe && uid > 0).then(|| (name.to_owned(), uid))
 }
 
 /// GNOME's screen lock: `gsettings get org.gnome.desktop.session idle-delay` ("uint32 300") and

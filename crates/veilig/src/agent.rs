@@ -101,9 +101,14 @@ pub fn collect_linux(src: &dyn Source, now: i64, clamav_dir: &str) -> (Os, Vec<C
     let apt = text(src, "/var/log/apt/history.log");
     let dnf = if apt.is_none() { src.run("dnf", &["history", "list"]) } else { None };
     checks.push(linux::updates(apt.as_deref(), dnf.as_deref(), now));
-    let freshclam = src.run("systemctl", &["is-active", "clamav-freshclam"]).map(|s| s.trim() == "active");
+    // systemd's answer, or else (no systemd, freshclam started otherwise) the process list
+    let freshclam = src
+        .run("systemctl", &["is-active", "clamav-freshclam"])
+        .map(|s| s.trim() == "active")
+        .or_else(|| src.run("ps", &["-eo", "comm"]).map(|ps| ps.lines().any(|l| l.trim() == "freshclam")));
+    let version = src.run("clamscan", &["--version"]).and_then(|v| linux::clamav_version(&v));
     let header = ["daily.cld", "daily.cvd"].iter().find_map(|f| src.read(&format!("{clamav_dir}/{f}"), 512));
-    let (scanner, sigs) = linux::clamav(header.as_deref(), freshclam, now);
+    let (scanner, sigs) = linux::clamav(version.as_deref(), header.as_deref(), freshclam, now);
     checks.push(scanner);
     checks.push(sigs);
     checks.push(match src.run("lsblk", &["-J", "-o", "NAME,TYPE,MOUNTPOINTS"]) {
@@ -115,17 +120,30 @@ pub fn collect_linux(src: &dyn Source, now: i64, clamav_dir: &str) -> (Os, Vec<C
         src.run("ufw", &["status"]).as_deref(),
         src.run("firewall-cmd", &["--state"]).as_deref(),
     ));
-    // gsettings answers with its defaults even where no desktop runs: ask only inside a session
-    let desktop = src.env("DISPLAY").is_some() || src.env("WAYLAND_DISPLAY").is_some();
-    checks.push(if desktop {
-        linux::gnome_screen_lock(
-            src.run("gsettings", &["get", "org.gnome.desktop.session", "idle-delay"]).as_deref(),
-            src.run("gsettings", &["get", "org.gnome.desktop.screensaver", "lock-enabled"]).as_deref(),
-        )
-    } else {
-        Check::unknown(Item::ScreenLock, "no desktop session (run the agent as the signed-in user to check the screen lock)")
-    });
+    checks.push(linux_screen_lock(src));
     (os, checks)
+}
+
+/// GNOME's screen lock. gsettings answers with its defaults even where no desktop runs, so it
+/// is asked only inside a desktop session: the agent's own, or — as a system service — that of
+/// the user signed in at the screen (through `runuser` and their session bus).
+fn linux_screen_lock(src: &dyn Source) -> Check {
+    const KEYS: [(&str, &str); 2] = [("org.gnome.desktop.session", "idle-delay"), ("org.gnome.desktop.screensaver", "lock-enabled")];
+    if src.env("DISPLAY").is_some() || src.env("WAYLAND_DISPLAY").is_some() {
+        let [delay, lock] = KEYS.map(|(schema, key)| src.run("gsettings", &["get", schema, key]));
+        return linux::gnome_screen_lock(delay.as_deref(), lock.as_deref());
+    }
+    let sessions = src.run("loginctl", &["list-sessions", "--no-legend"]).map(|l| linux::session_ids(&l)).unwrap_or_default();
+    let user = sessions.iter().find_map(|id| {
+        src.run("loginctl", &["show-session", id, "-p", "Type", "-p", "Active", "-p", "Name", "-p", "User"])
+            .and_then(|s| linux::graphical_session(&s))
+    });
+    let Some((name, uid)) = user else {
+        return Check::unknown(Item::ScreenLock, "nobody is signed in at the screen (no desktop session to ask)");
+    };
+    let bus = format!("DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus");
+    let [delay, lock] = KEYS.map(|(schema, key)| src.run("runuser", &["-u", &name, "--", "env", &bus, "gsettings", "get", schema, key]));
+    linux::gnome_screen_lock(delay.as_deref(), lock.as_deref())
 }
 
 fn powershell(src: &dyn Source, command: &str) -> Option<String> {
@@ -506,6 +524,48 @@ mod tests {
         // nothing answered: every item unknown, with a reason
         let (_, none) = collect_windows(&Recorded(vec![]), NOW);
         assert!(none.iter().all(|c| c.status == Status::Unknown && !c.detail.is_empty()), "{none:?}");
+    }
+
+    /// Recorded answers given inline.
+    struct Inline(Vec<(&'static str, &'static str)>);
+
+    impl Source for Inline {
+        fn run(&self, cmd: &str, args: &[&str]) -> Option<String> {
+            let line = format!("{cmd} {}", args.join(" "));
+            self.0.iter().find(|(needle, _)| line.contains(needle)).map(|(_, out)| (*out).to_owned())
+        }
+        fn read(&self, _path: &str, _max: usize) -> Option<Vec<u8>> {
+            None
+        }
+        fn modified(&self, _path: &str) -> Option<i64> {
+            None
+        }
+        fn env(&self, _name: &str) -> Option<String> {
+            None
+        }
+    }
+
+    #[test]
+    fn as_a_service_the_linux_plan_asks_the_desktop_of_the_user_at_the_screen() {
+        let src = Inline(vec![
+            ("list-sessions", "     c1  120 gdm  seat0 tty1\n      2 1000 anna seat0 tty2\n"),
+            ("show-session c1", "Type=wayland\nActive=no\nName=gdm\nUser=120\n"),
+            ("show-session 2", "Type=wayland\nActive=yes\nName=anna\nUser=1000\n"),
+            (
+                "runuser -u anna -- env DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus gsettings get org.gnome.desktop.session idle-delay",
+                "uint32 300\n",
+            ),
+            (
+                "runuser -u anna -- env DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus gsettings get org.gnome.desktop.screensaver lock-enabled",
+                "true\n",
+            ),
+        ]);
+        let c = linux_screen_lock(&src);
+        assert_eq!((c.status, c.value), (Status::Ok, Some(5)), "{c:?}");
+        // nobody at the screen: unknown, with the reason
+        let c = linux_screen_lock(&Inline(vec![("list-sessions", "")]));
+        assert_eq!(c.status, Status::Unknown);
+        assert!(c.detail.contains("nobody is signed in"), "{}", c.detail);
     }
 
     #[test]

@@ -47,6 +47,13 @@ fn linux_outputs() {
     assert_eq!(linux::gnome_screen_lock(Some("uint32 300"), Some("true")).value, Some(5));
     assert_eq!(linux::gnome_screen_lock(Some("uint32 300"), Some("false")).status, Status::NotOk);
     assert_eq!(linux::gnome_screen_lock(None, None).status, Status::Unknown);
+    // the signed-in desktop user, for an agent that runs as a service
+    assert_eq!(linux::session_ids("      2 1000 anna seat0 tty2\n     c1  120 gdm  seat0 tty1\n"), ["2", "c1"]);
+    let anna = "Type=wayland\nActive=yes\nName=anna\nUser=1000\n";
+    assert_eq!(linux::graphical_session(anna), Some(("anna".to_owned(), 1000)));
+    assert_eq!(linux::graphical_session("Type=tty\nActive=yes\nName=anna\nUser=1000\n"), None, "a text console has no screen lock");
+    assert_eq!(linux::graphical_session("Type=x11\nActive=no\nName=bert\nUser=1001\n"), None, "a session in the background");
+    assert_eq!(linux::graphical_session("Type=x11\nActive=yes\nName=--help\nUser=0\n"), None);
 }
 
 /// A ClamAV database header with a chosen build time, as freshclam writes it.
@@ -58,18 +65,28 @@ fn cvd_header(build_epoch: i64) -> Vec<u8> {
 
 #[test]
 fn clamav_freshness_from_the_database_header() {
-    let (scanner, sigs) = linux::clamav(Some(&cvd_header(NOW - 3 * 86_400)), Some(true), NOW);
+    let (scanner, sigs) = linux::clamav(Some("1.4.6"), Some(&cvd_header(NOW - 3 * 86_400)), Some(true), NOW);
     assert_eq!(scanner.status, Status::Ok);
     assert_eq!((sigs.status, sigs.value), (Status::Ok, Some(3)));
-    let (_, old) = linux::clamav(Some(&cvd_header(NOW - 40 * 86_400)), Some(true), NOW);
+    let (_, old) = linux::clamav(Some("1.4.6"), Some(&cvd_header(NOW - 40 * 86_400)), Some(true), NOW);
     assert_eq!(old.value, Some(40));
-    let (stopped, _) = linux::clamav(Some(&cvd_header(NOW)), Some(false), NOW);
+    let (stopped, _) = linux::clamav(Some("1.4.6"), Some(&cvd_header(NOW)), Some(false), NOW);
     assert_eq!(stopped.status, Status::NotOk);
-    let (none, _) = linux::clamav(None, None, NOW);
+    let (none, _) = linux::clamav(None, None, None, NOW);
     assert_eq!(none.status, Status::NotOk);
-    let (bad, _) = linux::clamav(Some(b"\x00\x01 not a database"), Some(true), NOW);
+    let (bad, _) = linux::clamav(None, Some(b"\x00\x01 not a database"), Some(true), NOW);
     assert_eq!(bad.status, Status::Unknown);
     assert_eq!(linux::clamav_build_time(&cvd_header(1_700_000_000)), Ok(1_700_000_000));
+    assert!(scanner.detail.contains("ClamAV 1.4.6"), "{}", scanner.detail);
+    // installed from the distribution, but the database never downloaded
+    let (no_db, _) = linux::clamav(Some("1.4.6"), None, None, NOW);
+    assert_eq!(
+        (no_db.status, no_db.detail.as_str()),
+        (Status::NotOk, "ClamAV 1.4.6 is installed but has no virus database (run freshclam)")
+    );
+    assert_eq!(linux::clamav_version("ClamAV 1.4.6\n").as_deref(), Some("1.4.6"));
+    assert_eq!(linux::clamav_version("ClamAV 1.0.7/27469/Wed Nov 26 09:23:00 2026").as_deref(), Some("1.0.7"));
+    assert_eq!(linux::clamav_version("bash: clamscan: command not found"), None);
 }
 
 #[test]

@@ -52,10 +52,18 @@ fn agent_check_reads_this_machine_and_the_clamav_database_date() {
     let codes: Vec<&str> = v["compliance"]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"signatures.old"), "{codes:?}");
 
-    // no database at all: no scanner
+    // ClamAV from Debian is installed here (scripts/test installs it): the engine's version is named
+    let installed = Command::new("clamscan").arg("--version").output().expect("scripts/test installs clamav");
+    let version = String::from_utf8_lossy(&installed.stdout).trim().trim_start_matches("ClamAV ").split('/').next().unwrap().to_owned();
+    assert!(item(&v, "scanner")["detail"].as_str().unwrap().contains(&format!("ClamAV {version}")), "{}", item(&v, "scanner"));
+    // whether freshclam runs is seen (systemd, or the process list where there is no systemd)
+    assert_ne!(item(&v, "scanner")["status"], "unknown", "{}", item(&v, "scanner"));
+
+    // no database at all: installed, but no scanner worth the name
     std::fs::remove_file(dir.join("daily.cld")).unwrap();
     let v = check(&dir);
     assert_eq!(item(&v, "scanner")["status"], "not_ok");
+    assert!(item(&v, "scanner")["detail"].as_str().unwrap().contains("no virus database"), "{}", item(&v, "scanner"));
 }
 
 fn agent_cmd(args: &[&str]) -> (i32, String, String) {
