@@ -106,8 +106,48 @@ fn start_gateway(lab: &Lab, db: &TestDatabase, wg_port: u16, session_max_secs: u
             ("VEILIG_VPN_INTERFACE", &interface),
             ("VEILIG_VPN_SESSION_MAX_SECS", &max),
             ("VEILIG_VPN_IDLE_SECS", &idle),
+            ("VEILIG_DEVICES_AGENT_LISTEN", "10.99.0.2:{port2}"),
         ],
     )
+}
+
+/// Enrols a device agent for `p` in a folder of its own, through the enrolment API (the portal
+/// is not on loopback here, so the agent's own `enroll` would refuse plain http).
+fn enrol_agent(server: &ServerProcess, p: &Person) -> std::path::PathBuf {
+    let t = api(server, p, "POST", "/api/v1/devices/tokens", Some(json!({})));
+    assert_eq!(t.status, 201, "{}", t.body);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap().pem().unwrap();
+    let e = http::post_json(
+        &http::agent(),
+        &server.url("/api/v1/agent/enroll"),
+        &json!({"token": t.json()["token"], "csr": csr, "hostname": "laptop-anna"}),
+    );
+    assert_eq!(e.status, 201, "{}", e.body);
+    let e = e.json();
+    let dir = veilig_testkit::temp_dir("agent");
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    std::fs::write(dir.join("cert.pem"), e["certificate"].as_str().unwrap()).unwrap();
+    std::fs::write(dir.join("ca.pem"), e["ca"].as_str().unwrap()).unwrap();
+    let state = json!({"device_id": e["device_id"], "report_url": e["report_url"], "seq": 0});
+    std::fs::write(dir.join("agent.json"), state.to_string()).unwrap();
+    dir
+}
+
+/// One `veilig agent run --once` with ClamAV's databases in `clamav`.
+fn agent_report(dir: &std::path::Path, clamav: &std::path::Path, ok: bool) {
+    std::fs::create_dir_all(clamav).unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["agent", "run", "--once", "--dir", dir.to_str().unwrap(), "--clamav-dir", clamav.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.success(), ok, "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+fn clamav_header(build_epoch: i64) -> Vec<u8> {
+    let mut h = format!("ClamAV-VDB:26 Nov 2026 09-23 +0000:27469:2071052:90:X:X:raynman:{build_epoch}").into_bytes();
+    h.resize(512, b' ');
+    h
 }
 
 /// Polls until `ns` reaches the intranet (`want = true`) or stops reaching it; returns how
@@ -248,6 +288,32 @@ fn the_tunnel_carries_traffic_only_during_a_two_factor_session() {
     let id = session_id(&server, &anna);
     assert_eq!(api(&server, &boss, "DELETE", &format!("/api/v1/vpn/sessions/{id}"), None).status, 204);
     until_reach(&lab, &home, false, Duration::from_secs(2), "after an administrator ended the session");
+
+    // A device condition: with "VPN: compliant device" on her group, Connect needs a laptop
+    // that meets the policy, and a report that breaks it ends the open session.
+    let agent_dir = enrol_agent(&server, &anna);
+    let policy = json!({"scanner_required": false, "max_signature_days": 7, "encryption_required": false,
+        "firewall_required": false, "supported_os_required": false, "max_update_days": null, "max_lock_minutes": null,
+        "max_report_hours": 72});
+    assert_eq!(api(&server, &boss, "PUT", "/api/v1/devices/policy", Some(policy)).status, 200);
+    let cond = api(&server, &boss, "PUT", "/api/v1/devices/conditions/Thuiswerkers", Some(json!({"vpn_compliant": true})));
+    assert_eq!(cond.status, 200, "{}", cond.body);
+    let refused = api(&server, &anna, "POST", "/api/v1/vpn/sessions", None);
+    assert_eq!((refused.status, refused.json()["error"]["code"].as_str()), (403, Some("device_required")), "{}", refused.body);
+    let fresh = agent_dir.join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    std::fs::write(fresh.join("daily.cld"), clamav_header(time::OffsetDateTime::now_utc().unix_timestamp() - 86_400)).unwrap();
+    agent_report(&agent_dir, &fresh, true);
+    assert_eq!(api(&server, &anna, "POST", "/api/v1/vpn/sessions", None).status, 201);
+    until_reach(&lab, &home, true, Duration::from_secs(10), "with a compliant laptop");
+    // the virus database disappears: the next report is not compliant and the tunnel closes
+    agent_report(&agent_dir, &agent_dir.join("empty"), true);
+    let lapse = until_reach(&lab, &home, false, Duration::from_secs(2), "after a report that broke the device condition");
+    eprintln!("non-compliant report to drop: {lapse:?}");
+    let reasons = api(&server, &boss, "GET", "/api/v1/audit?action=vpn.session_closed&limit=20", None).body;
+    assert!(reasons.contains("device_conditions"), "{reasons}");
+    let cond = api(&server, &boss, "PUT", "/api/v1/devices/conditions/Thuiswerkers", Some(json!({})));
+    assert_eq!(cond.status, 200, "{}", cond.body);
 
     // A restart keeps devices, rules and open sessions (peers are installed again at start).
     assert_eq!(api(&server, &anna, "POST", "/api/v1/vpn/sessions", None).status, 201);
