@@ -54,6 +54,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// The cloud register: which cloud services the organisation's machines use.
+    Cloud {
+        #[command(subcommand)]
+        command: CloudCommand,
+    },
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -129,6 +134,34 @@ pub enum AgentCommand {
     /// Report this device's state over mutual TLS now and then every --interval-minutes (or
     /// once, with --once).
     Run(AgentRunArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CloudCommand {
+    /// Reads DNS query logs (dnsmasq/Pi-hole, Unbound, BIND, Windows DNS debug log), Squid access
+    /// logs or Zeek dns.log/ssl.log and prints, per cloud service of the catalog, the queries,
+    /// the distinct clients and the first and last time seen; then the unknown domains with the
+    /// most queries. Only counts leave: no address or per-person history is printed or kept.
+    Discover(CloudDiscoverArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CloudDiscoverArgs {
+    /// Log files, or - for standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// auto, dnsmasq, pihole, unbound, bind, windows-dns, squid or zeek.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// The year of time stamps that have none (dnsmasq); default the file's.
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// How many unknown domains to list (those with the most queries).
+    #[arg(long, default_value_t = 25)]
+    pub unknown: usize,
+    /// One JSON object per service, then one per unknown domain, then a summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -461,6 +494,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Pseudo(args) => crate::pseudo::run(&args),
         Command::Agent { command: AgentCommand::Check(args) } => crate::agent::check(&args),
         Command::Agent { command: AgentCommand::Enroll(args) } => crate::agent::enroll(&args),
+        Command::Cloud { command: CloudCommand::Discover(args) } => crate::cloud::discover(&args),
         Command::Agent { command: AgentCommand::Run(args) } => crate::agent::run(&args),
         Command::Monitor { command: MonitorCommand::Rules(args) } => crate::replay::rules(&args),
         Command::Monitor { command: MonitorCommand::Digest(args) } => digest(&args).await,

@@ -3,6 +3,7 @@
 
 mod agent;
 mod cli;
+mod cloud;
 mod exposure;
 mod mailcheck;
 mod progress;

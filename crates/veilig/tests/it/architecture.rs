@@ -29,7 +29,8 @@ fn workspace_members() -> Vec<String> {
 #[test]
 fn engines_do_no_io() {
     // The audit chain's rules are pure: no runtime, no database, no network.
-    for engine in ["veilig-audit", "veilig-monitor", "veilig-vpn-engine", "veilig-phish", "veilig-pseudo", "veilig-device"] {
+    for engine in ["veilig-audit", "veilig-monitor", "veilig-vpn-engine", "veilig-phish", "veilig-pseudo", "veilig-device", "veilig-cloud"]
+    {
         let tree = cargo_tree(engine, None);
         for banned in ["tokio", "sqlx", "axum", "hyper", "mio", "socket2"] {
             assert!(!tree.contains(banned), "{engine} depends on {banned}: {tree:?}");

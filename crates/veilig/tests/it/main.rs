@@ -7,6 +7,7 @@ mod architecture;
 mod awareness;
 mod browser;
 mod cli;
+mod cloud;
 mod mail;
 mod monitor;
 mod phishing;
