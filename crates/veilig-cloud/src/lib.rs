@@ -9,6 +9,7 @@
 //!   registrable domains, keeping no per-person history: client addresses live only as hashes
 //!   in memory during a run and leave as counts.
 
+pub mod assess;
 pub mod catalog;
 pub mod discover;
 pub mod logs;

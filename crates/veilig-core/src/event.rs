@@ -48,6 +48,9 @@ pub enum Event {
     /// A person no longer meets their groups' device conditions for the VPN (a report, a
     /// revoked certificate, a changed policy): their VPN session must end.
     DeviceAccessLost { user_id: String, reason: String },
+    /// The security officer answered an employee's report of a cloud service (`approved`,
+    /// `rejected` with the alternative in `reply`, or `question`).
+    CloudReportAnswered { user_id: String, what: String, status: String, reply: String },
     /// A device completed a WireGuard handshake with the gateway.
     VpnHandshake { device_id: String, user_id: String, endpoint: String },
     /// Bytes a device moved through the tunnel (both ways) since the last such event (about

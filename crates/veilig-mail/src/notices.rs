@@ -56,6 +56,38 @@ pub fn new_sign_in(lang: Lang, organisation: &str, ip: &str, when: &str) -> Mail
     }
 }
 
+/// The security officer's answer to an employee's report of a cloud service.
+pub fn cloud_report_answered(lang: Lang, organisation: &str, what: &str, status: &str, reply: &str, public_url: &str) -> Mail {
+    let what: String = what.chars().filter(|c| !c.is_control()).take(100).collect();
+    let link = format!("{public_url}/cloud");
+    match lang {
+        Lang::Nl => {
+            let head = match status {
+                "approved" => format!("U mag {what} gebruiken."),
+                "rejected" => format!("Gebruik {what} liever niet. Gebruik in plaats daarvan: {reply}"),
+                _ => format!("Over {what} heeft de securityfunctionaris een vraag: {reply}"),
+            };
+            let extra = if status == "approved" && !reply.is_empty() { format!("\n\n{reply}") } else { String::new() };
+            Mail {
+                subject: format!("Antwoord op uw melding van {what} bij {organisation}"),
+                body: format!("{head}{extra}\n\nUw meldingen en de goedgekeurde diensten per taak: {link}\n"),
+            }
+        }
+        Lang::En => {
+            let head = match status {
+                "approved" => format!("You may use {what}."),
+                "rejected" => format!("Please do not use {what}. Use this instead: {reply}"),
+                _ => format!("The security officer has a question about {what}: {reply}"),
+            };
+            let extra = if status == "approved" && !reply.is_empty() { format!("\n\n{reply}") } else { String::new() };
+            Mail {
+                subject: format!("Answer to your report of {what} at {organisation}"),
+                body: format!("{head}{extra}\n\nYour reports and the approved services per task: {link}\n"),
+            }
+        }
+    }
+}
+
 pub fn factor_changed(lang: Lang, organisation: &str, added: bool, kind: &str) -> Mail {
     let (nl_kind, en_kind) = match kind {
         "passkey" => ("een passkey", "a passkey"),
@@ -323,6 +355,10 @@ pub fn spawn(bus: &EventBus, store: Store, mailer: Mailer, organisation: String,
                 Event::FactorChanged { user_id, added, kind } => {
                     let org = organisation.clone();
                     (user_id, Box::new(move |l| factor_changed(l, &org, added, &kind)))
+                }
+                Event::CloudReportAnswered { user_id, what, status, reply } => {
+                    let (org, url) = (organisation.clone(), public_url.clone());
+                    (user_id, Box::new(move |l| cloud_report_answered(l, &org, &what, &status, &reply, &url)))
                 }
                 Event::MonitorAlert { rule, severity, source, .. } => {
                     // Everyone on duty: administrators and security officers.

@@ -7,6 +7,7 @@
 
 mod audit;
 mod awareness;
+mod cloud;
 mod db;
 mod devices;
 mod identity;
@@ -19,6 +20,7 @@ mod vpn;
 
 pub use audit::{AuditFilter, AuditVerdict};
 pub use awareness::{AwarenessRecord, RecipientRecord};
+pub use cloud::{CloudReportRecord, CloudServiceRecord, EvidenceRecord};
 pub use db::{Arg, Dialect, PoolStats, Row, Store, Tx};
 pub use devices::{AgentDeviceRecord, ConditionRecord};
 pub use identity::{FactorRecord, GroupRecord, SessionRecord, TokenRecord, UserColumn, UserRecord};

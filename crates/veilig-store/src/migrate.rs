@@ -80,6 +80,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_devices.sql"),
         postgres: include_str!("../migrations/postgres/0011_devices.sql"),
     },
+    Migration {
+        version: 12,
+        name: "cloud",
+        sqlite: include_str!("../migrations/sqlite/0012_cloud.sql"),
+        postgres: include_str!("../migrations/postgres/0012_cloud.sql"),
+    },
 ];
 
 /// A migration that this call applied.

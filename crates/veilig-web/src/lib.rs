@@ -36,6 +36,8 @@ pub struct AppState {
     pub respond: veilig_respond::Responder,
     /// Device compliance: enrolment, reports, inventory, policy and access conditions.
     pub devices: veilig_compliance::Devices,
+    /// The cloud register: services, assessments, employees' reports.
+    pub register: veilig_register::Register,
     /// The live inputs (per-sender counts, samples of lines not understood).
     pub ingest: Arc<veilig_ingest::Ingest>,
     /// A random secret of this process that seals the pseudonymiser's keys handed to browsers.
@@ -52,6 +54,7 @@ pub struct Capabilities {
     pub respond: veilig_respond::Responder,
     pub ingest: Arc<veilig_ingest::Ingest>,
     pub devices: veilig_compliance::Devices,
+    pub register: veilig_register::Register,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
             respond: c.respond,
             ingest: c.ingest,
             devices: c.devices,
+            register: c.register,
             pseudo_terms,
             pseudo_key: Arc::new({
                 use rand::RngCore;

@@ -273,7 +273,20 @@ pub async fn serve(config: Config) -> ExitCode {
         clock.clone(),
         config,
         bus.clone(),
-        veilig_web::Capabilities { identity, vpn, respond: responder, ingest: ingest.clone(), devices: devices.clone() },
+        veilig_web::Capabilities {
+            identity,
+            vpn,
+            respond: responder,
+            ingest: ingest.clone(),
+            devices: devices.clone(),
+            register: match veilig_register::Register::new(store.clone(), clock.clone(), bus.clone()) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("veilig: the cloud catalog: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+        },
     );
     if let Some(addr) = agent_listen {
         match spawn_agent_endpoint(addr, &devices, state.clone()).await {

@@ -305,3 +305,61 @@ fn the_catalog_has_150_services_and_its_rules_hold() {
     assert!(matches!(Catalog::parse(&sub), Err(CatalogError::Service { why, .. }) if why.contains("registrable")));
     assert!(matches!(Catalog::parse("[[service]]\nid = 1"), Err(CatalogError::Toml(_))));
 }
+
+#[test]
+fn the_risk_score_explains_itself() {
+    use veilig_cloud::assess::{Answers, DataKinds, Location, Revenue, parse_day, score};
+    let today = parse_day("2026-11-27").unwrap();
+    let show = |r: &veilig_cloud::assess::Risk| {
+        let mut s = format!("{} {}", r.score, r.level);
+        for x in &r.reasons {
+            s.push_str(&format!("\n{} +{} {}", x.code, x.points, x.en));
+        }
+        if !r.expired.is_empty() {
+            s.push_str(&format!("\nexpired: {}", r.expired.join(", ")));
+        }
+        s
+    };
+    // nothing known yet, personal data: high
+    expect![[r#"
+        94 high
+        location.unknown +20 Unknown where the data is kept
+        dpa.missing +25 Personal data without a signed data-processing agreement
+        assurance.none +15 No valid ISO 27001 certificate or recent SOC 2 Type II report
+        mfa.unknown +10 Unknown whether two-factor sign-in is enforced
+        sharing.public_links +3 Public links not switched off
+        sharing.expiry +3 Links do not expire
+        sharing.password +3 Links without a password
+        terms.unreviewed +10 Terms not reviewed in the last year
+        exit.none +5 No exit plan"#]]
+    .assert_eq(&show(&score(&Answers::default(), DataKinds { personal: true, special: false }, today)));
+    // a well-assessed EU service
+    let good = Answers {
+        data_location: Some(Location::Eu),
+        iso27001_expires: Some("2027-03-01".into()),
+        dpa_signed: Some(true),
+        mfa_enforced: Some(true),
+        public_links_off: Some(true),
+        link_expiry: Some(true),
+        link_password: Some(true),
+        revenue: Some(Revenue::Paid),
+        terms_reviewed: Some("2026-06-01".into()),
+        exit_plan: Some("export to ODF".into()),
+        ..Answers::default()
+    };
+    expect![[r#"0 low"#]].assert_eq(&show(&score(&good, DataKinds { personal: true, special: false }, today)));
+    // the certificate lapses, health data, free tier with AI training
+    let worse =
+        Answers { iso27001_expires: Some("2026-10-01".into()), revenue: Some(Revenue::Freemium), ai_training: Some(true), ..good.clone() };
+    expect![[r#"
+        50 high
+        data.special +10 Special categories of personal data or the BSN
+        assurance.none +15 No valid ISO 27001 certificate or recent SOC 2 Type II report
+        iso27001.expired +5 The ISO 27001 certificate has expired
+        revenue.freemium +5 Free tier
+        terms.ai_training +15 The terms allow training AI on our data
+        expired: iso27001"#]]
+    .assert_eq(&show(&score(&worse, DataKinds { personal: true, special: true }, today)));
+    assert_eq!(parse_day("2026-13-01"), None);
+    assert_eq!(parse_day("27-11-2026"), None);
+}

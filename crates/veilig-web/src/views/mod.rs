@@ -5,6 +5,7 @@ mod alerts;
 mod audit;
 mod awareness;
 mod blocks;
+pub mod cloud;
 pub mod devices;
 mod home;
 mod identity;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .merge(llm::routes())
         .merge(vpn::routes())
         .merge(devices::routes())
+        .merge(cloud::routes())
 }
 
 pub use ops::ApiDoc;

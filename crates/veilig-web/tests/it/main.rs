@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Tests may stop on failure.
 
 mod api;
+mod cloud;
 mod devices;
 mod identity;
 mod monitor;
@@ -115,6 +116,7 @@ impl TestApp {
                 respond: respond.clone(),
                 ingest: ingest.clone(),
                 devices: devices.clone(),
+                register: veilig_register::Register::new(store.clone(), clock.clone(), bus.clone()).unwrap(),
             };
             let state = veilig_web::AppState::new(store.clone(), clock.clone(), config, bus, capabilities);
             let app = veilig_web::router(state);

@@ -41,3 +41,82 @@ fn discover_says_what_is_wrong_with_its_input() {
     assert!(err.contains("no line was understood"), "{err}");
     assert!(out.contains("3 not understood") && out.contains("not understood: hello"), "{out}");
 }
+
+/// Issue #7's flow in Chromium: the security officer starts the register from the catalog; an
+/// employee reports the free translator they use; the officer approves it; the employee is told
+/// by mail (a real SMTP server) and sees the answer on the page.
+#[test]
+fn an_employee_reports_a_service_the_officer_triages_and_the_employee_is_told_in_chromium() {
+    use veilig_testkit::{Browser, http};
+    let sink = crate::mail::SmtpSink::start();
+    let port = sink.port.to_string();
+    let env = [
+        ("VEILIG_SMTP_HOST", "127.0.0.1"),
+        ("VEILIG_SMTP_PORT", port.as_str()),
+        ("VEILIG_SMTP_TLS", "none"),
+        ("VEILIG_SMTP_FROM", "Veilig <veilig@gemeente.nl>"),
+    ];
+    let server = veilig_testkit::ServerProcess::start_with_env(std::path::Path::new(crate::BIN), &crate::database(), &[], &env);
+    let (admin, csrf) = crate::admin_agent(&server);
+    let r = http::send(
+        &admin,
+        "POST",
+        &server.url("/api/v1/users"),
+        &[("x-csrf-token", &csrf)],
+        Some(&serde_json::json!({"email": "fatima@gemeente.nl", "name": "Fatima"})),
+    );
+    let (emp, _) = crate::enrolled_agent(&server, r.json()["enrollment_url"].as_str().unwrap(), "groene appel naast de kachel");
+    let cookie = |a: &http::Agent| a.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    // the register starts from the catalog (API and page alike)
+    for (id, status) in [("microsoft-365", "approved"), ("zivver", "approved"), ("wetransfer", "not_allowed")] {
+        let r = http::send(
+            &admin,
+            "POST",
+            &server.url("/api/v1/cloud/services"),
+            &[("x-csrf-token", &csrf)],
+            Some(&serde_json::json!({"catalog_id": id, "status": status})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+
+    let b = Browser::start(1280, 1000);
+    b.goto(&server.url("/login"));
+    b.add_cookie("veilig_session", &cookie(&emp));
+    b.goto(&server.url("/cloud?lang=nl"));
+    b.wait_for_text("h1", "Clouddiensten");
+    b.wait_for_text("#which", "Zivver");
+    assert!(!b.text(&b.find("#which")).contains("WeTransfer"), "a service that is not allowed is not offered");
+    crate::browser::fill(
+        &b,
+        &[("#what", "https://www.deepl.com/translator"), ("#purpose", "brieven vertalen"), ("#data", "namen van cliënten")],
+        "#report-form button",
+    );
+    b.wait_for_text("#report-sent", "Bedankt");
+    b.wait_for_text("#my-reports", "In behandeling");
+
+    let a = Browser::start(1280, 1300);
+    a.goto(&server.url("/login"));
+    a.add_cookie("veilig_session", &cookie(&admin));
+    a.goto(&server.url("/admin/cloud?lang=en"));
+    a.wait_for_text("h1", "Cloud register");
+    a.wait_for_text("article.report", "deepl.com");
+    assert_eq!(
+        a.execute("return document.querySelector('article.report input[name=catalog_id]').value", vec![]),
+        "deepl",
+        "the catalog recognised the address"
+    );
+    a.save_screenshot("cloud-admin-en.png");
+    a.type_text(&a.find("article.report input[name=reply]"), "Use the business account with your work e-mail.");
+    a.click(&a.find("article.report button"));
+    a.wait_for_text("#register", "DeepL");
+
+    let mail = crate::mail::unfold(&sink.wait_for("fatima@gemeente.nl", "deepl"));
+    assert!(mail.contains("U mag") && mail.contains("/cloud"), "{mail}");
+    b.goto(&server.url("/cloud?lang=nl"));
+    b.wait_for_text("#my-reports", "Goedgekeurd");
+    b.wait_for_text("#which", "DeepL");
+    b.save_screenshot("cloud-employee-nl.png");
+    let csv = http::get(&admin, &server.url("/api/v1/cloud/export.csv"));
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.lines().count() == 5 && csv.body.contains("\"DeepL\""), "{}", csv.body);
+}
