@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::logs::{Format, Line, Reader};
@@ -70,7 +70,7 @@ impl Tally {
 }
 
 /// One day of a service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayCount {
     /// `2026-11-27`.
     pub day: String,
@@ -78,7 +78,7 @@ pub struct DayCount {
     pub clients: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceFinding {
     /// The catalog's id.
     pub service: String,
@@ -93,7 +93,7 @@ pub struct ServiceFinding {
     pub days: Vec<DayCount>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnknownDomain {
     /// The registrable domain (eTLD+1).
     pub domain: String,
@@ -104,7 +104,7 @@ pub struct UnknownDomain {
 }
 
 /// What a run found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Findings {
     /// Services in the catalog that were reached, most queries first.
     pub services: Vec<ServiceFinding>,

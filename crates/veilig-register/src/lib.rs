@@ -7,5 +7,6 @@
 mod service;
 
 pub use service::{
-    Actor, Decision, Evidence, NewService, Register, RegisterError, ReportView, STATUSES, ServiceView, Update, Upload, WhichTool,
+    Actor, Decision, Discovered, Evidence, NewService, Register, RegisterError, ReportView, STATUSES, ServiceView, Update, Upload,
+    WhichTool,
 };

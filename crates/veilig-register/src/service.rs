@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use veilig_audit::Entry;
 use veilig_cloud::assess::{self, Answers, DataKinds, Risk};
 use veilig_cloud::catalog::FUNCTIONS;
-use veilig_cloud::{Catalog, Service};
+use veilig_cloud::{Catalog, Findings, Service, ServiceFinding};
 use veilig_core::{Event, EventBus, SharedClock};
 use veilig_store::{CloudReportRecord, CloudServiceRecord, EvidenceRecord, Store, StoreError};
 
@@ -194,6 +194,18 @@ pub struct ReportView {
 pub struct WhichTool {
     pub function: String,
     pub services: Vec<(String, String, String)>,
+}
+
+const DISCOVERY_KEY: &str = "cloud.discovery";
+
+/// The last discovery run: each service found with its register status (`not_in_register`
+/// when the register has no entry for it yet).
+#[derive(Debug, Clone, Serialize)]
+pub struct Discovered {
+    pub at_ms: i64,
+    pub source: String,
+    pub services: Vec<(ServiceFinding, String)>,
+    pub findings: Findings,
 }
 
 struct Inner {
@@ -646,6 +658,44 @@ impl Register {
             out.push('\n');
         }
         Ok(out)
+    }
+
+    // ---- Discovery --------------------------------------------------------------------------
+
+    /// Keeps what a discovery run found (counts only; the 200 unknown domains with the most
+    /// queries), replacing the last run, and audits the import.
+    pub async fn save_discovery(&self, actor: &Actor, mut f: Findings, source: &str) -> Result<Discovered> {
+        actor.staff_only()?;
+        f.unknown.truncate(200);
+        let now = self.inner.clock.now_ms();
+        let stored = serde_json::json!({ "at_ms": now, "source": source, "findings": f });
+        let entry = actor.entry("cloud.discovery_imported", source).details(serde_json::json!({
+            "lines": f.lines, "queries": f.queries, "services": f.services.len(), "malformed": f.malformed
+        }));
+        self.inner.store.setting_set(DISCOVERY_KEY, &stored.to_string(), now, &entry).await?;
+        self.discovery().await?.ok_or(RegisterError::NotFound)
+    }
+
+    /// The last discovery run with each service's place in the register.
+    pub async fn discovery(&self) -> Result<Option<Discovered>> {
+        let Some(text) = self.inner.store.setting(DISCOVERY_KEY).await? else { return Ok(None) };
+        #[derive(Deserialize)]
+        struct Stored {
+            at_ms: i64,
+            source: String,
+            findings: Findings,
+        }
+        let Ok(s) = serde_json::from_str::<Stored>(&text) else { return Ok(None) };
+        let services = self.services().await?;
+        let status_of = |catalog_id: &str| {
+            services
+                .iter()
+                .find(|r| r.catalog_id.as_deref() == Some(catalog_id))
+                .map(|r| r.status.clone())
+                .unwrap_or_else(|| "not_in_register".into())
+        };
+        let rows = s.findings.services.iter().map(|f| (f.clone(), status_of(&f.service))).collect();
+        Ok(Some(Discovered { at_ms: s.at_ms, source: s.source, services: rows, findings: s.findings }))
     }
 
     // ---- Employees' reports --------------------------------------------------------------

@@ -13,6 +13,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("favicon.svg", "image/svg+xml", include_bytes!("../static/favicon.svg")),
     ("webauthn.js", "text/javascript; charset=utf-8", include_bytes!("../static/webauthn.js")),
     ("pseudo.js", "text/javascript; charset=utf-8", include_bytes!("../static/pseudo.js")),
+    ("cloud.js", "text/javascript; charset=utf-8", include_bytes!("../static/cloud.js")),
     // htmx 2.0.11, Zero-Clause BSD (static/vendor/htmx-LICENSE.txt), unchanged.
     ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../static/vendor/htmx-2.0.11.min.js")),
 ];

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cloud/reports/{id}/triage", post(api_triage))
         .route("/api/v1/cloud/export.csv", get(api_export_csv))
         .route("/api/v1/cloud/export.json", get(api_export_json))
+        .route("/api/v1/cloud/discovery", get(api_discovery).post(api_discover))
 }
 
 fn actor(p: &Principal, ip: &ClientIp) -> Actor {
@@ -224,6 +225,84 @@ async fn api_triage(
     Ok(Json(state.register.triage(&actor(&p, &ip), &id, &d).await?))
 }
 
+/// Logs up to this size are read in one discovery upload.
+const MAX_DISCOVERY_BYTES: u64 = 4 << 30;
+
+#[derive(Deserialize)]
+struct DiscoverQuery {
+    #[serde(default = "auto")]
+    format: String,
+    #[serde(default)]
+    name: String,
+}
+
+fn auto() -> String {
+    "auto".into()
+}
+
+/// A DNS, proxy or Zeek log as the request body, read as it streams in (a large file never sits
+/// in memory); only counts are kept, replacing the last run.
+async fn api_discover(
+    State(state): State<AppState>,
+    Staff(p): Staff,
+    axum::Extension(ip): axum::Extension<ClientIp>,
+    Query(q): Query<DiscoverQuery>,
+    body: axum::body::Body,
+) -> Result<Json<veilig_register::Discovered>, ApiError> {
+    use futures_core::Stream;
+    let Some(format) = veilig_cloud::Format::parse(&q.format) else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("format: one of {}", veilig_cloud::Format::NAMES.join(", ")),
+        ));
+    };
+    let year =
+        time::OffsetDateTime::from_unix_timestamp(veilig_core::Clock::now_ms(&*state.clock) / 1000).map(|t| t.year()).unwrap_or(2026);
+    let mut d = veilig_cloud::Discovery::new(state.register.catalog(), format, year);
+    let mut stream = body.into_data_stream();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut total = 0u64;
+    loop {
+        let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await;
+        let chunk = match next {
+            None => break,
+            Some(Ok(c)) => c,
+            Some(Err(_)) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "upload", "the upload broke off; nothing was kept")),
+        };
+        total += chunk.len() as u64;
+        if total > MAX_DISCOVERY_BYTES {
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "at most 4 GiB per upload; split the log"));
+        }
+        carry.extend_from_slice(&chunk);
+        if let Some(last) = carry.iter().rposition(|&b| b == b'\n') {
+            d.feed_all(&carry[..last]);
+            carry.drain(..=last);
+        } else if carry.len() > 1 << 20 {
+            // no line ending in a megabyte: not a log line
+            d.feed(&carry[..200]);
+            carry.clear();
+        }
+    }
+    if !carry.is_empty() {
+        d.feed_all(&carry);
+    }
+    let findings = d.finish();
+    if findings.lines == 0 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty", "the upload holds no lines"));
+    }
+    let name: String = q.name.chars().filter(|c| !c.is_control()).take(120).collect();
+    let source = if name.is_empty() { "upload".to_owned() } else { name };
+    Ok(Json(state.register.save_discovery(&actor(&p, &ip), findings, &source).await?))
+}
+
+async fn api_discovery(State(state): State<AppState>, Staff(_p): Staff) -> Result<Response, ApiError> {
+    Ok(match state.register.discovery().await? {
+        Some(d) => Json(d).into_response(),
+        None => ApiError::not_found("no discovery run yet").into_response(),
+    })
+}
+
 fn attachment(body: String, kind: &'static str, name: &str) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();
@@ -374,6 +453,21 @@ struct AdminPage {
     statuses: Vec<(&'static str, String)>,
     due: usize,
     error: Option<String>,
+    discovered: Vec<DiscoveredRow>,
+    discovery_note: String,
+    unknown: Vec<(String, u64, usize)>,
+}
+
+/// One service that discovery found.
+pub struct DiscoveredRow {
+    pub catalog_id: String,
+    pub name: String,
+    pub queries: u64,
+    pub clients: usize,
+    pub first: String,
+    pub last: String,
+    pub in_register: bool,
+    pub status_text: String,
 }
 
 async fn admin_render(state: &AppState, ctx: PageCtx, error: Option<String>) -> Response {
@@ -408,7 +502,31 @@ async fn admin_render(state: &AppState, ctx: PageCtx, error: Option<String>) -> 
     let catalog =
         catalog.services().iter().filter(|s| !in_register.contains(&s.id.as_str())).map(|s| (s.id.clone(), s.name.clone())).collect();
     let statuses = veilig_register::STATUSES.iter().map(|s| (*s, status_text(&ctx, s))).collect();
-    render(&AdminPage { services: rows, open, answered, catalog, statuses, due, error, ctx })
+    let (discovered, discovery_note, unknown) = match state.register.discovery().await {
+        Ok(Some(d)) => (
+            d.services
+                .iter()
+                .map(|(f, status)| DiscoveredRow {
+                    catalog_id: f.service.clone(),
+                    name: f.name.clone(),
+                    queries: f.queries,
+                    clients: f.clients,
+                    first: f.first_seen.map(|s| format_ms(s * 1000)).unwrap_or_default(),
+                    last: f.last_seen.map(|s| format_ms(s * 1000)).unwrap_or_default(),
+                    in_register: status != "not_in_register",
+                    status_text: if status == "not_in_register" {
+                        ctx.t.t("cloud.not_in_register").to_owned()
+                    } else {
+                        status_text(&ctx, status)
+                    },
+                })
+                .collect(),
+            format!("{} · {} · {} {}", d.source, format_ms(d.at_ms), d.findings.lines, ctx.t.t("cloud.lines")),
+            d.findings.unknown.iter().take(15).map(|u| (u.domain.clone(), u.queries, u.clients)).collect(),
+        ),
+        _ => (Vec::new(), String::new(), Vec::new()),
+    };
+    render(&AdminPage { services: rows, open, answered, catalog, statuses, due, error, discovered, discovery_note, unknown, ctx })
 }
 
 async fn admin_page(State(state): State<AppState>, ctx: PageCtx, Staff(_p): Staff) -> Response {

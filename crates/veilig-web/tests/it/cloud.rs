@@ -65,6 +65,23 @@ fn the_register_api_checks_roles_and_input() {
     );
     assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("rejected")), "{}", r.body);
     assert_eq!(anna.api("GET", "/api/v1/cloud/reports", None).json()[0]["reply"], "DeepL zakelijk");
+    // discovery: a log as the body; an unknown format; an empty upload
+    let url = format!("{}/api/v1/cloud/discovery?format=dnsmasq&name=dns.log", app.base);
+    let log = b"Nov 27 09:12:01 dnsmasq[812]: query[A] us05web.zoom.us from 192.168.1.23\nNov 27 09:13:01 dnsmasq[812]: query[A] www.deepl.com from 192.168.1.24\ngarbage\n";
+    let r = veilig_testkit::http::send_bytes(&app.agent, "POST", &url, &[("x-csrf-token", &csrf)], log);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let found = r.json();
+    assert_eq!(found["findings"]["malformed"], 1);
+    let status = |id: &str| found["services"].as_array().unwrap().iter().find(|s| s[0]["service"] == id).map(|s| s[1].clone());
+    assert_eq!(status("zoom"), Some(json!("approved")));
+    assert_eq!(status("deepl"), Some(json!("not_in_register")));
+    let bad = format!("{}/api/v1/cloud/discovery?format=syslog", app.base);
+    assert_eq!(veilig_testkit::http::send_bytes(&app.agent, "POST", &bad, &[("x-csrf-token", &csrf)], log).status, 422);
+    let empty = format!("{}/api/v1/cloud/discovery", app.base);
+    assert_eq!(veilig_testkit::http::send_bytes(&app.agent, "POST", &empty, &[("x-csrf-token", &csrf)], b"").status, 422);
+    let anna_url = format!("{}/api/v1/cloud/discovery", anna.base);
+    let anna_csrf = anna.csrf.borrow().clone();
+    assert_eq!(veilig_testkit::http::send_bytes(&anna.agent, "POST", &anna_url, &[("x-csrf-token", &anna_csrf)], log).status, 403);
     assert_eq!(app.api("DELETE", &format!("/api/v1/cloud/services/{id}"), None).status, 204);
     assert_eq!(app.api("GET", &format!("/api/v1/cloud/services/{id}"), None).status, 404);
 }

@@ -119,4 +119,27 @@ fn an_employee_reports_a_service_the_officer_triages_and_the_employee_is_told_in
     let csv = http::get(&admin, &server.url("/api/v1/cloud/export.csv"));
     assert_eq!(csv.status, 200);
     assert!(csv.body.lines().count() == 5 && csv.body.contains("\"DeepL\""), "{}", csv.body);
+
+    // discovery in the portal: a Pi-hole log uploaded on the register page, one click starts a review
+    a.goto(&server.url("/admin/cloud?lang=en"));
+    let log = std::fs::canonicalize(format!("{}/pihole.log", samples())).unwrap();
+    a.type_text(&a.find("#discovery-file"), log.to_str().unwrap());
+    a.click(&a.find("#discovery-form button"));
+    a.wait_for_text("#discovered", "Kahoot!");
+    let row = a.execute(
+        "return Array.from(document.querySelectorAll('#discovered tr')).find(r => r.textContent.includes('Microsoft 365')).textContent",
+        vec![],
+    );
+    assert!(row.as_str().unwrap().contains("Approved"), "a registered service shows its status: {row}");
+    a.execute("document.getElementById('disc-h').scrollIntoView()", vec![]);
+    a.save_screenshot("cloud-discovery-en.png");
+    a.execute(
+        "Array.from(document.querySelectorAll('#discovered tr')).find(r => r.textContent.includes('Kahoot!')).querySelector('button').click()",
+        vec![],
+    );
+    a.wait_for_text("#register", "Kahoot!");
+    let d = http::get(&admin, &server.url("/api/v1/cloud/discovery")).json();
+    let kahoot = d["services"].as_array().unwrap().iter().find(|s| s[0]["service"] == "kahoot").unwrap();
+    assert_eq!(kahoot[1], "under_review");
+    assert!(!d.to_string().contains("10.0.0."), "no client address is kept");
 }
