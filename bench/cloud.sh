@@ -3,7 +3,8 @@
 # (`awk` to pick name and client from each query line, `sort | uniq -c` to count), on the same
 # generated dnsmasq/Pi-hole query log: 3,000,000 lines from 400 clients, a third of them
 # queries for catalog services, the rest replies, unknown sites and internal names.
-# Prints lines per CPU-second for both and one RESULT line. The pipeline only counts names; it
+# Prints lines per CPU-second for both and one RESULT line; then the register page's time with
+# 1,000 services (bench/cloud/pages.py). The pipeline only counts names; it
 # knows no services, days or distinct clients, so Veilig does more work per line.
 # Usage: bench/cloud.sh [LINES]   (VEILIG_BIN for another binary)
 set -euo pipefail
@@ -56,3 +57,4 @@ print(f"veilig cloud discover: {v:.2f} CPU-s = {lines / v / 1e6:.2f} M lines per
 print(f"awk | sort | uniq -c:  {a:.2f} CPU-s = {lines / a / 1e6:.2f} M lines per CPU-second")
 print(f"RESULT veilig_lines_per_cpu_s={lines / v:.0f} pipeline_lines_per_cpu_s={lines / a:.0f} vs_pipeline={a / v:.1f}")
 PY
+python3 bench/cloud/pages.py "$BIN" "$WORK"

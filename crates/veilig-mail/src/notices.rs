@@ -273,6 +273,19 @@ pub fn digest(
     }
 }
 
+/// The digest's reminder of cloud services whose review is due (within 30 days or overdue);
+/// empty when none is.
+pub fn review_reminder(lang: Lang, url: &str, due: &[(String, String)]) -> String {
+    if due.is_empty() {
+        return String::new();
+    }
+    let list: String = due.iter().map(|(name, date)| format!("  {name:<28} {date}\n")).collect();
+    match lang {
+        Lang::Nl => format!("\nClouddiensten om opnieuw te beoordelen ({}):\n{list}Naar het register: {url}/admin/cloud\n", due.len()),
+        Lang::En => format!("\nCloud services to review again ({}):\n{list}The register: {url}/admin/cloud\n", due.len()),
+    }
+}
+
 /// Mails the digest of the 24 hours up to `now_ms` to every active administrator and security
 /// officer, each in their language; returns how many were sent.
 pub async fn send_digest(
@@ -292,10 +305,19 @@ pub async fn send_digest(
         .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC")).ok())
         .unwrap_or_default();
     let staff = store.users_list().await.map_err(|e| e.to_string())?;
+    let day = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms / 1000).map(|t| t.date().to_string()).unwrap_or_default();
+    let due: Vec<(String, String)> = store
+        .cloud_services()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter_map(|s| s.review_due_ms.filter(|d| *d <= now_ms + 30 * 86_400_000).map(|d| (s.name, day(d))))
+        .collect();
     let mut sent = 0;
     for user in staff.iter().filter(|u| u.status == "active" && (u.role == "admin" || u.role == "security_officer")) {
         let lang = user.language.as_deref().and_then(Lang::parse).unwrap_or(default_lang);
-        let mail = digest(lang, organisation, public_url, &until, &alerts, &blocks);
+        let mut mail = digest(lang, organisation, public_url, &until, &alerts, &blocks);
+        mail.body.push_str(&review_reminder(lang, public_url, &due));
         mailer.send(&user.email, &mail.subject, &mail.body).await.map_err(|e| e.to_string())?;
         sent += 1;
     }
@@ -399,6 +421,18 @@ pub fn spawn(bus: &EventBus, store: Store, mailer: Mailer, organisation: String,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_reminds_of_cloud_reviews_and_the_report_answer_reads_well() {
+        assert_eq!(review_reminder(Lang::Nl, "https://v.nl", &[]), "");
+        let due = [("Zoom".to_owned(), "2026-12-01".to_owned())];
+        let nl = review_reminder(Lang::Nl, "https://v.nl", &due);
+        assert!(nl.contains("opnieuw te beoordelen (1)") && nl.contains("Zoom") && nl.contains("https://v.nl/admin/cloud"), "{nl}");
+        let m = cloud_report_answered(Lang::Nl, "Gemeente", "DeepL", "rejected", "Zivver", "https://v.nl");
+        assert!(m.body.starts_with("Gebruik DeepL liever niet. Gebruik in plaats daarvan: Zivver"), "{}", m.body);
+        let m = cloud_report_answered(Lang::En, "Gemeente", "DeepL\r\nBcc: x@y", "approved", "", "https://v.nl");
+        assert!(!m.subject.contains('\n') && !m.subject.contains('\r'), "{}", m.subject);
+    }
 
     #[test]
     fn invitation_texts() {

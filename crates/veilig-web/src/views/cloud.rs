@@ -25,6 +25,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/cloud", get(admin_page))
         .route("/admin/cloud/add", post(admin_add))
         .route("/admin/cloud/reports/{id}", post(admin_triage))
+        .route("/admin/cloud/services/{id}", get(service_page).post(service_update))
+        .route("/admin/cloud/services/{id}/assessment", post(service_assess))
+        .route("/admin/cloud/services/{id}/evidence", post(service_evidence))
         .route("/api/v1/cloud/catalog", get(api_catalog))
         .route("/api/v1/cloud/services", get(api_services).post(api_add))
         .route("/api/v1/cloud/services/{id}", get(api_service).patch(api_update).delete(api_remove))
@@ -432,6 +435,7 @@ async fn page_report(
 
 /// One register row.
 pub struct ServiceRow {
+    pub id: String,
     pub name: String,
     pub functions: String,
     pub status_text: String,
@@ -479,6 +483,7 @@ async fn admin_render(state: &AppState, ctx: PageCtx, error: Option<String>) -> 
     let rows: Vec<ServiceRow> = services
         .iter()
         .map(|s| ServiceRow {
+            id: s.id.clone(),
             name: s.name.clone(),
             functions: s.functions.iter().map(|f| function_name(&ctx, f)).collect::<Vec<_>>().join(", "),
             status_text: status_text(&ctx, &s.status),
@@ -583,5 +588,245 @@ async fn admin_triage(
         Ok(_) => Redirect::to("/admin/cloud").into_response(),
         Err(RegisterError::Store(e)) => ApiError::from(e).into_response(),
         Err(e) => admin_render(&state, ctx, Some(e.to_string())).await,
+    }
+}
+
+// ---- One service: details, assessment, evidence ----------------------------------------------
+
+#[derive(Template)]
+#[template(path = "cloud/service.html")]
+struct ServicePage {
+    ctx: PageCtx,
+    s: ServiceView,
+    statuses: Vec<(&'static str, String)>,
+    reasons: Vec<(u32, String)>,
+    a: AnswerFields,
+    yes_no_fields: Vec<(&'static str, String)>,
+    questions: Vec<&'static str>,
+    evidence: Vec<(String, String, String, String, Option<String>, Option<String>)>,
+    review: String,
+    error: Option<String>,
+}
+
+impl ServicePage {
+    /// The text for `prefix` + `value` (a question, an option).
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t.t(&format!("{prefix}{value}")).to_owned()
+    }
+}
+
+/// The answers as form values ("" for not answered).
+#[derive(Default)]
+struct AnswerFields {
+    data_location: String,
+    jurisdiction: String,
+    iso27001_expires: String,
+    iso27001_scope: String,
+    iso27001_issuer: String,
+    soc2_period_end: String,
+    isae3402: String,
+    dpa_signed: String,
+    dpa_date: String,
+    subprocessors: String,
+    mfa_enforced: String,
+    public_links_off: String,
+    link_expiry: String,
+    link_password: String,
+    e2e_encryption: String,
+    revenue: String,
+    exit_plan: String,
+    terms_reviewed: String,
+    ai_training: String,
+    terms_notes: String,
+}
+
+fn yes_no(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "yes".into(),
+        Some(false) => "no".into(),
+        None => String::new(),
+    }
+}
+
+fn enum_text<T: serde::Serialize>(v: &Option<T>) -> String {
+    v.as_ref().and_then(|x| serde_json::to_value(x).ok()).and_then(|x| x.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+impl AnswerFields {
+    fn from(a: &Answers) -> AnswerFields {
+        let t = |v: &Option<String>| v.clone().unwrap_or_default();
+        AnswerFields {
+            data_location: enum_text(&a.data_location),
+            jurisdiction: t(&a.jurisdiction),
+            iso27001_expires: t(&a.iso27001_expires),
+            iso27001_scope: t(&a.iso27001_scope),
+            iso27001_issuer: t(&a.iso27001_issuer),
+            soc2_period_end: t(&a.soc2_period_end),
+            isae3402: yes_no(a.isae3402),
+            dpa_signed: yes_no(a.dpa_signed),
+            dpa_date: t(&a.dpa_date),
+            subprocessors: t(&a.subprocessors),
+            mfa_enforced: yes_no(a.mfa_enforced),
+            public_links_off: yes_no(a.public_links_off),
+            link_expiry: yes_no(a.link_expiry),
+            link_password: yes_no(a.link_password),
+            e2e_encryption: yes_no(a.e2e_encryption),
+            revenue: enum_text(&a.revenue),
+            exit_plan: t(&a.exit_plan),
+            terms_reviewed: t(&a.terms_reviewed),
+            ai_training: yes_no(a.ai_training),
+            terms_notes: t(&a.terms_notes),
+        }
+    }
+}
+
+const QUESTIONS: &[&str] = &[
+    "data_location",
+    "jurisdiction",
+    "iso27001_expires",
+    "soc2_period_end",
+    "isae3402",
+    "dpa_signed",
+    "subprocessors",
+    "mfa_enforced",
+    "public_links_off",
+    "e2e_encryption",
+    "revenue",
+    "exit_plan",
+    "terms_reviewed",
+    "ai_training",
+];
+
+async fn service_render(state: &AppState, ctx: PageCtx, id: &str, error: Option<String>) -> Response {
+    let s = match state.register.service(id).await {
+        Ok(s) => s,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let nl = ctx.lang() == "nl";
+    let reasons = s.risk.reasons.iter().map(|r| (r.points, if nl { r.nl.clone() } else { r.en.clone() })).collect();
+    let evidence = s
+        .evidence
+        .iter()
+        .map(|e| {
+            let label = ctx.t.t(&format!("cloud.q_{}", e.question)).to_owned();
+            (e.id.clone(), label, e.dated.clone(), e.added_by.clone(), e.url.clone(), e.file_name.clone())
+        })
+        .collect();
+    let statuses = veilig_register::STATUSES.iter().map(|x| (*x, status_text(&ctx, x))).collect();
+    let review = s.review_due_ms.map(|ms| format_ms(ms).chars().take(10).collect()).unwrap_or_default();
+    let a = AnswerFields::from(&s.answers);
+    let yes_no_fields = vec![
+        ("isae3402", a.isae3402.clone()),
+        ("dpa_signed", a.dpa_signed.clone()),
+        ("mfa_enforced", a.mfa_enforced.clone()),
+        ("public_links_off", a.public_links_off.clone()),
+        ("link_expiry", a.link_expiry.clone()),
+        ("link_password", a.link_password.clone()),
+        ("e2e_encryption", a.e2e_encryption.clone()),
+        ("ai_training", a.ai_training.clone()),
+    ];
+    render(&ServicePage { ctx, statuses, reasons, a, yes_no_fields, questions: QUESTIONS.to_vec(), evidence, review, error, s })
+}
+
+async fn service_page(State(state): State<AppState>, ctx: PageCtx, Staff(_p): Staff, Path(id): Path<String>) -> Response {
+    service_render(&state, ctx, &id, None).await
+}
+
+#[derive(Deserialize)]
+struct ServiceForm {
+    status: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    alternatives: String,
+    #[serde(default)]
+    guidance: String,
+    #[serde(default)]
+    groups: String,
+    #[serde(default)]
+    data_personal: Option<String>,
+    #[serde(default)]
+    data_special: Option<String>,
+    #[serde(default)]
+    review_due: String,
+}
+
+async fn service_update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(p): Staff,
+    axum::Extension(ip): axum::Extension<ClientIp>,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<ServiceForm>,
+) -> Response {
+    let u = Update {
+        status: Some(f.status),
+        owner: Some(f.owner),
+        alternatives: Some(f.alternatives),
+        guidance: Some(f.guidance),
+        groups: Some(f.groups.split(',').map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()).collect()),
+        data_personal: Some(f.data_personal.is_some()),
+        data_special: Some(f.data_special.is_some()),
+        review_due: Some(f.review_due).filter(|d| !d.trim().is_empty()),
+    };
+    match state.register.update(&actor(&p, &ip), &id, &u).await {
+        Ok(_) => Redirect::to(&format!("/admin/cloud/services/{id}")).into_response(),
+        Err(RegisterError::Store(e)) => ApiError::from(e).into_response(),
+        Err(e) => service_render(&state, ctx, &id, Some(e.to_string())).await,
+    }
+}
+
+async fn service_assess(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(p): Staff,
+    axum::Extension(ip): axum::Extension<ClientIp>,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Response {
+    // the form's strings into the typed answers: "" is "not answered", yes/no are booleans
+    let mut v = serde_json::Map::new();
+    for (k, val) in f {
+        let val = val.trim().to_owned();
+        if k == "csrf" || val.is_empty() {
+            continue;
+        }
+        let json = match val.as_str() {
+            "yes" => serde_json::Value::Bool(true),
+            "no" => serde_json::Value::Bool(false),
+            _ => serde_json::Value::String(val),
+        };
+        v.insert(k, json);
+    }
+    let answers: Answers = match serde_json::from_value(serde_json::Value::Object(v)) {
+        Ok(a) => a,
+        Err(e) => return service_render(&state, ctx, &id, Some(format!("answers: {e}"))).await,
+    };
+    match state.register.assess(&actor(&p, &ip), &id, &answers).await {
+        Ok(_) => Redirect::to(&format!("/admin/cloud/services/{id}")).into_response(),
+        Err(RegisterError::Store(e)) => ApiError::from(e).into_response(),
+        Err(e) => service_render(&state, ctx, &id, Some(e.to_string())).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct EvidenceForm {
+    question: String,
+    url: String,
+    dated: String,
+}
+
+async fn service_evidence(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Staff(p): Staff,
+    axum::Extension(ip): axum::Extension<ClientIp>,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<EvidenceForm>,
+) -> Response {
+    match state.register.add_evidence(&actor(&p, &ip), &id, &f.question, Some(&f.url), None, &f.dated).await {
+        Ok(_) => Redirect::to(&format!("/admin/cloud/services/{id}")).into_response(),
+        Err(RegisterError::Store(e)) => ApiError::from(e).into_response(),
+        Err(e) => service_render(&state, ctx, &id, Some(e.to_string())).await,
     }
 }

@@ -111,5 +111,34 @@ async fn home(State(state): State<AppState>, crate::auth::Signed(who): crate::au
         link: None,
     });
 
+    // the cloud register: reviews that are due (within 30 days, overdue, or a certificate expired)
+    let services = state.register.services().await.unwrap_or_default();
+    let due = state.register.reviews_due(30).await.map(|d| d.len()).unwrap_or(0);
+    let open = state.register.reports(Some("open")).await.map(|r| r.len()).unwrap_or(0);
+    cards.push(Card {
+        title_key: "home.cloud_title",
+        intro_key: "home.cloud_intro",
+        state: if services.is_empty() {
+            "todo"
+        } else if due > 0 || open > 0 {
+            "warn"
+        } else {
+            "ok"
+        },
+        state_key: if services.is_empty() {
+            "state.empty"
+        } else if due > 0 || open > 0 {
+            "state.attention"
+        } else {
+            "state.ready"
+        },
+        facts: vec![
+            ("home.cloud_services", services.len().to_string()),
+            ("home.cloud_reviews_due", due.to_string()),
+            ("home.cloud_reports_open", open.to_string()),
+        ],
+        link: Some(("/admin/cloud", "home.cloud_open")),
+    });
+
     render(&HomePage { ctx, cards })
 }

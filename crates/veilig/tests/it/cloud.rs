@@ -94,7 +94,7 @@ fn an_employee_reports_a_service_the_officer_triages_and_the_employee_is_told_in
     b.wait_for_text("#report-sent", "Bedankt");
     b.wait_for_text("#my-reports", "In behandeling");
 
-    let a = Browser::start(1280, 1300);
+    let a = Browser::start(1280, 1500);
     a.goto(&server.url("/login"));
     a.add_cookie("veilig_session", &cookie(&admin));
     a.goto(&server.url("/admin/cloud?lang=en"));
@@ -119,6 +119,40 @@ fn an_employee_reports_a_service_the_officer_triages_and_the_employee_is_told_in
     let csv = http::get(&admin, &server.url("/api/v1/cloud/export.csv"));
     assert_eq!(csv.status, 200);
     assert!(csv.body.lines().count() == 5 && csv.body.contains("\"DeepL\""), "{}", csv.body);
+
+    // the officer assesses DeepL with evidence: a link and a signed agreement as PDF
+    a.goto(&server.url("/admin/cloud?lang=en"));
+    a.click(&a.find("#register a"));
+    a.wait_for_text("h1", "DeepL");
+    let before: u32 = a.text(&a.find("#risk-score")).parse().unwrap();
+    a.click(&a.find("input[name=data_personal]"));
+    a.click(&a.find("#details-h ~ form button"));
+    a.wait_for_text("#risk-reasons", "data-processing agreement");
+    for (field, value) in
+        [("data_location", "eu"), ("dpa_signed", "yes"), ("mfa_enforced", "yes"), ("public_links_off", "yes"), ("revenue", "paid")]
+    {
+        a.execute(&format!("document.getElementById('{field}').value = '{value}'"), vec![]);
+    }
+    a.execute("document.getElementById('iso27001_expires').value = '2027-04-30'", vec![]);
+    a.execute("document.getElementById('terms_reviewed').value = '2026-11-20'", vec![]);
+    a.type_text(&a.find("#exit_plan"), "Export glossaries; documents are never stored there");
+    a.click(&a.find("#assessment-form button"));
+    a.wait_for_text("h1", "DeepL");
+    let after: u32 = a.text(&a.find("#risk-score")).parse().unwrap();
+    assert!(after < 25 && after < before, "assessed: {before} -> {after}");
+    a.type_text(&a.find("#ev-url"), "https://www.deepl.com/pro-data-security");
+    a.execute("document.getElementById('ev-dated').value = '2026-11-20'", vec![]);
+    a.click(&a.find("#evidence-link-form button"));
+    a.wait_for_text("#evidence", "pro-data-security");
+    let pdf = std::env::temp_dir().join(format!("verwerkersovereenkomst-{}.pdf", veilig_core::random_id()));
+    std::fs::write(&pdf, b"%PDF-1.7\n% signed data-processing agreement\n").unwrap();
+    a.execute("document.getElementById('evf-question').value = 'dpa_signed'", vec![]);
+    a.execute("document.getElementById('evf-dated').value = '2026-02-01'", vec![]);
+    a.type_text(&a.find("#evf-file"), pdf.to_str().unwrap());
+    a.click(&a.find("#evidence-file-form button"));
+    a.wait_for_text("#evidence", "verwerkersovereenkomst");
+    a.execute("window.scrollTo(0, 0)", vec![]);
+    a.save_screenshot("cloud-assessment-en.png");
 
     // discovery in the portal: a Pi-hole log uploaded on the register page, one click starts a review
     a.goto(&server.url("/admin/cloud?lang=en"));
