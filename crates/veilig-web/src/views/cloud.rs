@@ -593,6 +593,9 @@ async fn admin_triage(
 
 // ---- One service: details, assessment, evidence ----------------------------------------------
 
+/// One piece of evidence on a page: id, question, date, who, link, file name.
+type EvidenceRow = (String, String, String, String, Option<String>, Option<String>);
+
 #[derive(Template)]
 #[template(path = "cloud/service.html")]
 struct ServicePage {
@@ -603,7 +606,7 @@ struct ServicePage {
     a: AnswerFields,
     yes_no_fields: Vec<(&'static str, String)>,
     questions: Vec<&'static str>,
-    evidence: Vec<(String, String, String, String, Option<String>, Option<String>)>,
+    evidence: Vec<EvidenceRow>,
     review: String,
     error: Option<String>,
 }
