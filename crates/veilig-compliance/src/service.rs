@@ -270,6 +270,13 @@ impl Devices {
         }
     }
 
+    /// Forgets one person's remembered answers (their devices changed).
+    fn forget_user(&self, user_id: &str) {
+        if let Ok(mut c) = self.inner.gate_cache.lock() {
+            c.retain(|(u, _), _| u != user_id);
+        }
+    }
+
     /// A one-time enrolment token for `user_id`'s next device: the user themselves or staff.
     pub async fn issue_token(&self, actor: &Actor, user_id: &str) -> Result<TokenIssued> {
         if actor.user_id != user_id && !actor.staff {
@@ -337,7 +344,7 @@ impl Devices {
         )
         .await?;
         tx.commit().await?;
-        self.forget_gates();
+        self.forget_user(&user_id);
         Ok(Enrolled { device_id: id, certificate: issued.pem, ca: self.inner.ca.cert_pem().to_owned(), report_url })
     }
 
@@ -392,7 +399,7 @@ impl Devices {
                 )
                 .await?;
         }
-        self.forget_gates();
+        self.forget_user(&device.user_id);
         self.after_change(&device.user_id).await;
         Ok(Judged { device_id: device.id, compliance })
     }
@@ -519,7 +526,7 @@ impl Devices {
         )
         .await?;
         tx.commit().await?;
-        self.forget_gates();
+        self.forget_user(&d.user_id);
         self.after_change(&d.user_id).await;
         Ok(())
     }
@@ -536,7 +543,7 @@ impl Devices {
         tx.audit(now, &actor.entry("device.removed", id).details(serde_json::json!({ "hostname": d.hostname, "owner": d.user_email })))
             .await?;
         tx.commit().await?;
-        self.forget_gates();
+        self.forget_user(&d.user_id);
         self.after_change(&d.user_id).await;
         Ok(())
     }

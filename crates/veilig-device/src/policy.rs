@@ -106,8 +106,9 @@ pub fn evaluate(report: &Report, policy: &Policy, received_at: i64, now: i64) ->
         }
         match status(item) {
             Some((Status::Ok, _, _)) => {}
+            // the detail the agent saw is English: the Dutch text gives the fix alone
             Some((Status::NotOk, _, d)) => {
-                out.push(f(Some(item), Status::NotOk, code_bad, format!("{nl_fix} ({d})"), format!("{en_fix} ({d})")))
+                out.push(f(Some(item), Status::NotOk, code_bad, format!("{nl_fix}."), format!("{en_fix} ({d})")))
             }
             Some((Status::Unknown, _, d)) => out.push(unknown(item, &d)),
             None => out.push(missing(item)),

@@ -128,7 +128,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     req.extensions_mut().insert(CsrfToken(csrf.clone()));
     // Device conditions on the portal: a person whose group requires a compliant device or a
     // device certificate, and who has none, reaches only what they need to enrol one.
+    // Administrators are never held back by them, so nobody can lock the conditions in place.
     if let Some(Principal::Session(s)) = principal.as_ref().filter(|p| p.is_full())
+        && s.role != Role::Admin
         && !device_gate_exempt(req.uri().path())
     {
         match state.devices.gate(&s.user.id, veilig_compliance::Target::Portal).await {
