@@ -96,6 +96,8 @@ pub struct Risk {
     pub reasons: Vec<Reason>,
     /// A certificate or report that is no longer valid.
     pub expired: Vec<&'static str>,
+    /// A certificate that ends within 30 days.
+    pub expiring: Vec<&'static str>,
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
@@ -162,6 +164,10 @@ pub fn score(a: &Answers, data: DataKinds, today: i64) -> Risk {
     if valid_until(&a.soc2_period_end).is_some_and(|d| today - d > 457) {
         expired.push("soc2");
     }
+    let mut expiring = Vec::new();
+    if valid_until(&a.iso27001_expires).is_some_and(|d| (today..=today + 30).contains(&d)) {
+        expiring.push("iso27001");
+    }
     match a.mfa_enforced {
         Some(true) => {}
         Some(false) => add("mfa.off", 15, "Tweestapsverificatie is niet verplicht", "Two-factor sign-in is not enforced"),
@@ -198,5 +204,5 @@ pub fn score(a: &Answers, data: DataKinds, today: i64) -> Risk {
     } else {
         "high"
     };
-    Risk { score, level, reasons, expired }
+    Risk { score, level, reasons, expired, expiring }
 }

@@ -155,6 +155,11 @@ impl Reader {
     /// Reads one line (without its line ending; a trailing `\r` is ignored).
     pub fn read<'a>(&mut self, line: &'a [u8]) -> Line<'a> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // a line as a syslog receiver saved it: `<30>Nov 27 … host dnsmasq[812]: …`
+        let line = match line.strip_prefix(b"<").and_then(|r| r.iter().position(|&c| c == b'>').map(|i| (r, i))) {
+            Some((r, i)) if (1..=3).contains(&i) && r[..i].iter().all(u8::is_ascii_digit) => &r[i + 1..],
+            _ => line,
+        };
         if line.iter().all(u8::is_ascii_whitespace) {
             return Line::Other;
         }

@@ -575,15 +575,15 @@ impl Register {
         Ok(())
     }
 
-    /// Services whose review is due within `days` days or overdue, and those with an expired
-    /// certificate or report.
+    /// Services whose review is due within `days` days or overdue, and those with a certificate
+    /// or report that expired or ends within 30 days.
     pub async fn reviews_due(&self, days: i64) -> Result<Vec<ServiceView>> {
         let limit = self.inner.clock.now_ms() + days * 86_400_000;
         Ok(self
             .services()
             .await?
             .into_iter()
-            .filter(|s| s.review_due_ms.is_some_and(|d| d <= limit) || !s.risk.expired.is_empty())
+            .filter(|s| s.review_due_ms.is_some_and(|d| d <= limit) || !s.risk.expired.is_empty() || !s.risk.expiring.is_empty())
             .collect())
     }
 

@@ -162,6 +162,12 @@ pub struct CloudDiscoverArgs {
     /// One JSON object per service, then one per unknown domain, then a summary.
     #[arg(long)]
     pub json: bool,
+    /// Give each service's status in this installation's register (read from the database that
+    /// --data, --database-url or the configuration names).
+    #[arg(long)]
+    pub register: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -494,7 +500,17 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Pseudo(args) => crate::pseudo::run(&args),
         Command::Agent { command: AgentCommand::Check(args) } => crate::agent::check(&args),
         Command::Agent { command: AgentCommand::Enroll(args) } => crate::agent::enroll(&args),
-        Command::Cloud { command: CloudCommand::Discover(args) } => crate::cloud::discover(&args),
+        Command::Cloud { command: CloudCommand::Discover(args) } => {
+            let statuses = if args.register {
+                match register_statuses(&args.store).await {
+                    Ok(m) => m,
+                    Err(code) => return code,
+                }
+            } else {
+                std::collections::HashMap::new()
+            };
+            crate::cloud::discover(&args, &statuses)
+        }
         Command::Agent { command: AgentCommand::Run(args) } => crate::agent::run(&args),
         Command::Monitor { command: MonitorCommand::Rules(args) } => crate::replay::rules(&args),
         Command::Monitor { command: MonitorCommand::Digest(args) } => digest(&args).await,
@@ -517,6 +533,21 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             store.close().await;
             code
+        }
+    }
+}
+
+/// The register's status per catalog service, for `veilig cloud discover --register`.
+async fn register_statuses(args: &StoreArgs) -> Result<std::collections::HashMap<String, String>, ExitCode> {
+    let config = load_config(args.config.as_deref(), &args.overrides())?;
+    let store = open_store(&config).await?;
+    let services = store.cloud_services().await;
+    store.close().await;
+    match services {
+        Ok(list) => Ok(list.into_iter().filter_map(|s| s.catalog_id.map(|c| (c, s.status))).collect()),
+        Err(e) => {
+            eprintln!("veilig: cannot read the register: {e}");
+            Err(ExitCode::from(2))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `veilig cloud discover`: the logs are read here in 1 MiB blocks and handed line by line to
 //! `veilig-cloud`'s engine, which keeps only counts.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
@@ -60,7 +61,8 @@ fn memchr_last(b: &[u8]) -> Option<usize> {
     b.iter().rposition(|&c| c == b'\n')
 }
 
-pub fn discover(args: &CloudDiscoverArgs) -> ExitCode {
+/// `statuses`: the register's status per catalog id (empty without `--register`).
+pub fn discover(args: &CloudDiscoverArgs, statuses: &HashMap<String, String>) -> ExitCode {
     let Some(format) = Format::parse(&args.format) else {
         eprintln!("veilig cloud discover: --format: '{}' is not one of {}", args.format, Format::NAMES.join(", "));
         return ExitCode::from(2);
@@ -97,7 +99,7 @@ pub fn discover(args: &CloudDiscoverArgs) -> ExitCode {
     progress.finish();
     let f = d.finish();
     if args.json {
-        print_json(&f, args.unknown)
+        print_json(&f, args.unknown, statuses, args.register)
     } else {
         print_table(&f, args.unknown)
     }
@@ -108,7 +110,7 @@ pub fn discover(args: &CloudDiscoverArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn print_json(f: &Findings, unknown: usize) {
+fn print_json(f: &Findings, unknown: usize, statuses: &HashMap<String, String>, register: bool) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     for s in &f.services {
@@ -117,8 +119,8 @@ fn print_json(f: &Findings, unknown: usize) {
             "name": s.name,
             "domains": s.domains,
             "functions": s.functions,
-            // the register lives in the server's database; the command line knows only the catalog
-            "register_status": "not_in_register",
+            // from the register with --register; without it the command line knows only the catalog
+            "register_status": if register { statuses.get(&s.service).map_or("not_in_register", String::as_str) } else { "unknown" },
             "queries": s.queries,
             "clients": s.clients,
             "first_seen": rfc3339(s.first_seen),

@@ -281,6 +281,18 @@ fn mixed_files_are_read_line_by_line_and_garbage_is_counted_and_sampled() {
 }
 
 #[test]
+fn dns_lines_forwarded_over_syslog_are_read_with_their_host() {
+    let catalog = Catalog::shipped().unwrap();
+    let mut d = Discovery::new(&catalog, Format::Auto, 2026);
+    d.feed(b"<30>Nov 27 09:12:01 gw dnsmasq[812]: query[A] us05web.zoom.us from 192.168.1.23");
+    d.feed(b"Nov 27 09:12:02 gw dnsmasq[812]: query[AAAA] www.deepl.com from 192.168.1.24");
+    d.feed(b"<999999>garbage");
+    let f = d.finish();
+    assert_eq!((f.queries, f.malformed), (2, 1));
+    assert_eq!(f.services.iter().map(|s| s.service.as_str()).collect::<Vec<_>>(), ["deepl", "zoom"]);
+}
+
+#[test]
 fn the_catalog_has_150_services_and_its_rules_hold() {
     let c = Catalog::shipped().unwrap();
     assert!(c.services().len() >= 150, "{}", c.services().len());
@@ -360,6 +372,9 @@ fn the_risk_score_explains_itself() {
         terms.ai_training +15 The terms allow training AI on our data
         expired: iso27001"#]]
     .assert_eq(&show(&score(&worse, DataKinds { personal: true, special: true }, today)));
+    let soon = Answers { iso27001_expires: Some("2026-12-15".into()), ..good.clone() };
+    let r = score(&soon, DataKinds::default(), today);
+    assert_eq!((r.expiring.clone(), r.expired.len()), (vec!["iso27001"], 0), "flagged before it lapses");
     assert_eq!(parse_day("2026-13-01"), None);
     assert_eq!(parse_day("27-11-2026"), None);
 }

@@ -495,7 +495,7 @@ async fn admin_render(state: &AppState, ctx: PageCtx, error: Option<String>) -> 
             score: s.risk.score,
             review: s.review_due_ms.map(|ms| format_ms(ms).chars().take(10).collect()).unwrap_or_default(),
             overdue: s.review_overdue,
-            expired: !s.risk.expired.is_empty(),
+            expired: !s.risk.expired.is_empty() || !s.risk.expiring.is_empty(),
         })
         .collect();
     let due = rows.iter().filter(|r| r.overdue || r.expired).count();

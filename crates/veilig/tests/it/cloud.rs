@@ -25,6 +25,36 @@ fn discover_prints_one_json_object_per_service_then_the_unknown_domains_then_a_s
 }
 
 #[test]
+fn discover_reads_each_services_status_from_the_register() {
+    use veilig_testkit::http;
+    let db = crate::database();
+    let server = veilig_testkit::ServerProcess::start(std::path::Path::new(crate::BIN), &db, &[]);
+    let (admin, csrf) = crate::admin_agent(&server);
+    let r = http::send(
+        &admin,
+        "POST",
+        &server.url("/api/v1/cloud/services"),
+        &[("x-csrf-token", &csrf)],
+        Some(&serde_json::json!({"catalog_id": "zoom", "status": "approved"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let log = format!("{}/dnsmasq.log", samples());
+    let (code, out, err) = veilig(&["cloud", "discover", "--json", "--register", "--database-url", &db.url, &log]);
+    assert_eq!(code, 0, "{err}");
+    let status = |id: &str| {
+        out.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["service"] == id)
+            .map(|v| v["register_status"].clone())
+    };
+    assert_eq!(status("zoom"), Some(serde_json::json!("approved")));
+    assert_eq!(status("deepl"), Some(serde_json::json!("not_in_register")));
+    // without --register the command line does not know
+    let (_, out, _) = veilig(&["cloud", "discover", "--json", &log]);
+    assert!(out.contains("\"register_status\":\"unknown\""), "{out}");
+}
+
+#[test]
 fn discover_says_what_is_wrong_with_its_input() {
     let (code, _, err) = veilig(&["cloud", "discover", "--format", "syslog", "x.log"]);
     assert_eq!(code, 2);
