@@ -58,7 +58,7 @@ pub struct Service {
     pub domains: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CatalogError {
     #[error("the catalog is not valid TOML: {0}")]
     Toml(String),
@@ -91,6 +91,12 @@ impl Catalog {
     /// The catalog shipped with Veilig.
     pub fn shipped() -> Result<Catalog, CatalogError> {
         Catalog::parse(SHIPPED)
+    }
+
+    /// The shipped catalog, read once for the life of the process (for long-lived discovery).
+    pub fn shipped_static() -> Result<&'static Catalog, CatalogError> {
+        static SHIPPED_CATALOG: std::sync::OnceLock<Result<Catalog, CatalogError>> = std::sync::OnceLock::new();
+        SHIPPED_CATALOG.get_or_init(Catalog::shipped).as_ref().map_err(Clone::clone)
     }
 
     /// Reads and checks a catalog: ids, functions from [`FUNCTIONS`], domains registrable

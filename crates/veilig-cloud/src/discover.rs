@@ -263,7 +263,12 @@ impl<'c> Discovery<'c> {
     }
 
     pub fn finish(self) -> Findings {
-        let mut out = self.stats;
+        self.snapshot()
+    }
+
+    /// What was found so far, leaving the run going (live discovery shows this).
+    pub fn snapshot(&self) -> Findings {
+        let mut out = self.stats.clone();
         let days = |t: &Tally| t.days.iter().map(|(d, (q, c))| DayCount { day: day_text(*d), queries: *q, clients: c.len() }).collect();
         out.services = self
             .services

@@ -67,6 +67,9 @@ struct Inputs {
 
 pub struct Ingest {
     inputs: Mutex<Inputs>,
+    /// Cloud discovery over the same lines (DNS and proxy logs among the inputs), in memory
+    /// since start: counts per cloud service, no addresses.
+    cloud: Option<Mutex<veilig_cloud::Discovery<'static>>>,
     engine: Mutex<Engine>,
     store: Store,
     bus: EventBus,
@@ -82,8 +85,13 @@ impl Ingest {
 
     /// With an engine made ready (the rules in force, lists, GeoIP database).
     pub fn with_engine(store: Store, bus: EventBus, clock: SharedClock, engine: Engine) -> Arc<Ingest> {
+        let year = clock.now().year();
+        let cloud = veilig_cloud::Catalog::shipped_static()
+            .ok()
+            .map(|c| Mutex::new(veilig_cloud::Discovery::new(c, veilig_cloud::Format::Auto, year)));
         Arc::new(Ingest {
             inputs: Mutex::new(Inputs::default()),
+            cloud,
             engine: Mutex::new(engine),
             store,
             bus,
@@ -117,6 +125,12 @@ impl Ingest {
                 }
             }
         }
+        if let Some(cloud) = &self.cloud {
+            let mut d = cloud.lock().unwrap_or_else(|p| p.into_inner());
+            for line in text.lines() {
+                d.feed(line.as_bytes());
+            }
+        }
         self.counters.received.fetch_add(lines, Ordering::Relaxed);
         self.counters.events.fetch_add(events, Ordering::Relaxed);
         self.counters.unparsed.fetch_add(unparsed, Ordering::Relaxed);
@@ -145,6 +159,12 @@ impl Ingest {
             }
             inputs.samples.push_back(Sample { sender: sender.to_owned(), reason: reason.to_owned(), line, at_ms: now });
         }
+    }
+
+    /// The cloud services seen in the monitoring input since start (DNS and proxy logs sent over
+    /// syslog or followed as files).
+    pub fn cloud_live(&self) -> Option<veilig_cloud::Findings> {
+        self.cloud.as_ref().map(|c| c.lock().unwrap_or_else(|p| p.into_inner()).snapshot())
     }
 
     /// The senders (most lines first) and the newest samples of lines not understood.

@@ -172,3 +172,20 @@ async fn vpn_traffic_and_sessions_are_inputs() {
     }
     assert!(ingest.counters.events.load(Ordering::Relaxed) >= 10, "the session and the traffic reports are events");
 }
+
+/// DNS lines in the monitoring input (a dnsmasq forwarding to syslog, here as one message)
+/// also count as cloud discovery: services, clients, no addresses kept.
+#[tokio::test]
+async fn dns_lines_in_the_input_feed_live_cloud_discovery() {
+    let ingest = Ingest::new(store().await, EventBus::default(), Arc::new(SystemClock));
+    let text = "<30>Nov 27 09:12:01 gw dnsmasq[812]: query[A] us05web.zoom.us from 192.168.1.23\n\
+                Nov 27 09:12:02 gw dnsmasq[812]: query[A] zoom.us from 192.168.1.24\n\
+                Nov 27 09:12:03 gw kernel: [UFW BLOCK] IN=eth0 OUT= SRC=203.0.113.9 DST=192.0.2.1 PROTO=TCP SPT=4444 DPT=22\n";
+    ingest.message_from("192.168.1.1", text).await;
+    let f = ingest.cloud_live().unwrap();
+    let zoom = f.services.iter().find(|s| s.service == "zoom").unwrap();
+    assert_eq!((zoom.queries, zoom.clients), (2, 2));
+    assert!(!serde_json::to_string(&f).unwrap().contains("192.168.1.2"), "no client address is kept");
+    // the firewall line still reached the monitoring engine
+    assert_eq!(ingest.counters.events.load(Ordering::Relaxed), 1);
+}

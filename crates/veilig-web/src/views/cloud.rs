@@ -460,6 +460,21 @@ struct AdminPage {
     discovered: Vec<DiscoveredRow>,
     discovery_note: String,
     unknown: Vec<(String, u64, usize)>,
+    /// From the monitoring input since start (syslog, followed files).
+    live: Vec<DiscoveredRow>,
+}
+
+fn discovered_row(ctx: &PageCtx, f: &veilig_cloud::ServiceFinding, status: &str) -> DiscoveredRow {
+    DiscoveredRow {
+        catalog_id: f.service.clone(),
+        name: f.name.clone(),
+        queries: f.queries,
+        clients: f.clients,
+        first: f.first_seen.map(|s| format_ms(s * 1000)).unwrap_or_default(),
+        last: f.last_seen.map(|s| format_ms(s * 1000)).unwrap_or_default(),
+        in_register: status != "not_in_register",
+        status_text: if status == "not_in_register" { ctx.t.t("cloud.not_in_register").to_owned() } else { status_text(ctx, status) },
+    }
 }
 
 /// One service that discovery found.
@@ -509,29 +524,26 @@ async fn admin_render(state: &AppState, ctx: PageCtx, error: Option<String>) -> 
     let statuses = veilig_register::STATUSES.iter().map(|s| (*s, status_text(&ctx, s))).collect();
     let (discovered, discovery_note, unknown) = match state.register.discovery().await {
         Ok(Some(d)) => (
-            d.services
-                .iter()
-                .map(|(f, status)| DiscoveredRow {
-                    catalog_id: f.service.clone(),
-                    name: f.name.clone(),
-                    queries: f.queries,
-                    clients: f.clients,
-                    first: f.first_seen.map(|s| format_ms(s * 1000)).unwrap_or_default(),
-                    last: f.last_seen.map(|s| format_ms(s * 1000)).unwrap_or_default(),
-                    in_register: status != "not_in_register",
-                    status_text: if status == "not_in_register" {
-                        ctx.t.t("cloud.not_in_register").to_owned()
-                    } else {
-                        status_text(&ctx, status)
-                    },
-                })
-                .collect(),
+            d.services.iter().map(|(f, status)| discovered_row(&ctx, f, status)).collect(),
             format!("{} · {} · {} {}", d.source, format_ms(d.at_ms), d.findings.lines, ctx.t.t("cloud.lines")),
             d.findings.unknown.iter().take(15).map(|u| (u.domain.clone(), u.queries, u.clients)).collect(),
         ),
         _ => (Vec::new(), String::new(), Vec::new()),
     };
-    render(&AdminPage { services: rows, open, answered, catalog, statuses, due, error, discovered, discovery_note, unknown, ctx })
+    let live = state
+        .ingest
+        .cloud_live()
+        .map(|f| {
+            f.services
+                .iter()
+                .map(|s| {
+                    let status = services.iter().find(|r| r.catalog_id.as_deref() == Some(s.service.as_str())).map(|r| r.status.as_str());
+                    discovered_row(&ctx, s, status.unwrap_or("not_in_register"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    render(&AdminPage { services: rows, open, answered, catalog, statuses, due, error, discovered, discovery_note, unknown, live, ctx })
 }
 
 async fn admin_page(State(state): State<AppState>, ctx: PageCtx, Staff(_p): Staff) -> Response {

@@ -82,6 +82,11 @@ fn the_register_api_checks_roles_and_input() {
     let anna_url = format!("{}/api/v1/cloud/discovery", anna.base);
     let anna_csrf = anna.csrf.borrow().clone();
     assert_eq!(veilig_testkit::http::send_bytes(&anna.agent, "POST", &anna_url, &[("x-csrf-token", &anna_csrf)], log).status, 403);
+    // live: DNS lines in the monitoring input show on the register page with their status
+    app.rt.block_on(app.ingest.message_from("192.168.1.1", "Nov 27 09:12:01 gw dnsmasq[812]: query[A] us05web.zoom.us from 192.168.1.23"));
+    let page = app.get("/admin/cloud?lang=en");
+    let live = &page.body[page.body.find("id=\"live\"").expect("the live table")..];
+    assert!(live.contains("Zoom") && live.contains("Approved"), "{live}");
     assert_eq!(app.api("DELETE", &format!("/api/v1/cloud/services/{id}"), None).status, 204);
     assert_eq!(app.api("GET", &format!("/api/v1/cloud/services/{id}"), None).status, 404);
 }
