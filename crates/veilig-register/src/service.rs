@@ -140,6 +140,9 @@ pub struct Update {
     pub guidance: Option<String>,
     /// `YYYY-MM-DD`, at most a year ahead.
     pub review_due: Option<String>,
+    /// From the fixed vocabulary (`veilig_cloud::catalog::FUNCTIONS`).
+    pub functions: Option<Vec<String>>,
+    pub domains: Option<Vec<String>>,
 }
 
 /// An evidence document.
@@ -231,6 +234,31 @@ fn line(field: &str, s: &str, max: usize) -> Result<String> {
         return Err(RegisterError::Invalid(format!("{field}: at most {max} characters")));
     }
     Ok(s.to_owned())
+}
+
+fn check_functions(functions: &[String]) -> Result<()> {
+    if functions.is_empty() || functions.iter().any(|f| !FUNCTIONS.contains(&f.as_str())) {
+        return Err(RegisterError::Invalid(format!("functions: one or more of {}", FUNCTIONS.join(", "))));
+    }
+    Ok(())
+}
+
+/// Domain names as the register keeps them: lower case, no final dot, each once, at most 50.
+fn check_domains(domains: &[String]) -> Result<Vec<String>> {
+    if domains.len() > 50 {
+        return Err(RegisterError::Invalid("domains: at most 50".into()));
+    }
+    let mut out = Vec::new();
+    for d in domains {
+        let d = d.trim().trim_end_matches('.').to_lowercase();
+        if d.is_empty() || d.len() > 253 || !d.contains('.') || !d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+            return Err(RegisterError::Invalid(format!("domains: '{d}' is not a domain name such as example.com")));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 fn json<T: Serialize>(v: &T) -> String {
@@ -365,18 +393,8 @@ impl Register {
         if name.is_empty() {
             return Err(RegisterError::Invalid("name: give the service's name".into()));
         }
-        if n.functions.is_empty() || n.functions.iter().any(|f| !FUNCTIONS.contains(&f.as_str())) {
-            return Err(RegisterError::Invalid(format!("functions: one or more of {}", FUNCTIONS.join(", "))));
-        }
-        let mut domains = Vec::new();
-        for d in &n.domains {
-            let d = d.trim().trim_end_matches('.').to_lowercase();
-            if d.is_empty() || d.len() > 253 || !d.contains('.') || !d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-            {
-                return Err(RegisterError::Invalid(format!("domains: '{d}' is not a domain name such as example.com")));
-            }
-            domains.push(d);
-        }
+        check_functions(&n.functions)?;
+        let domains = check_domains(&n.domains)?;
         let website = line("website", &n.website, 300)?;
         if !website.is_empty() && !website.starts_with("https://") && !website.starts_with("http://") {
             return Err(RegisterError::Invalid("website: an address starting with https://".into()));
@@ -419,6 +437,13 @@ impl Register {
         if let Some(s) = u.data_special {
             r.data_special = s;
             r.data_personal |= s;
+        }
+        if let Some(functions) = &u.functions {
+            check_functions(functions)?;
+            r.functions = json(functions);
+        }
+        if let Some(domains) = &u.domains {
+            r.domains = json(&check_domains(domains)?);
         }
         if let Some(groups) = &u.groups {
             let groups: Vec<String> = groups.iter().map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()).collect();

@@ -79,6 +79,16 @@ async fn the_register_starts_from_the_catalog_and_refuses_duplicates_and_bad_inp
     assert!(matches!(l.register.add(&l.officer, &bad).await, Err(RegisterError::Invalid(ref m)) if m.contains("domains")));
     let u = Update { status: Some("forbidden-ish".into()), ..Default::default() };
     assert!(matches!(l.register.update(&l.officer, &zoom.id, &u).await, Err(RegisterError::Invalid(_))));
+    // functions and domains can be changed, checked like new ones
+    let u = Update {
+        functions: Some(vec!["video_calls".into(), "whiteboard".into()]),
+        domains: Some(vec!["Zoom.US.".into(), "zoom.us".into()]),
+        ..Default::default()
+    };
+    let z = l.register.update(&l.officer, &zoom.id, &u).await.unwrap();
+    assert_eq!((z.functions.len(), z.domains.clone()), (2, vec!["zoom.us".to_owned()]));
+    let u = Update { functions: Some(vec![]), ..Default::default() };
+    assert!(matches!(l.register.update(&l.officer, &zoom.id, &u).await, Err(RegisterError::Invalid(ref m)) if m.contains("functions")));
     let u = Update { review_due: Some("2028-06-01".into()), ..Default::default() };
     assert!(matches!(l.register.update(&l.officer, &zoom.id, &u).await, Err(RegisterError::Invalid(ref m)) if m.contains("a year")));
     assert_eq!(l.register.services().await.unwrap().len(), 2);

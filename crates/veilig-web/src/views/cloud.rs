@@ -764,6 +764,10 @@ struct ServiceForm {
     data_special: Option<String>,
     #[serde(default)]
     review_due: String,
+    #[serde(default)]
+    functions: String,
+    #[serde(default)]
+    domains: String,
 }
 
 async fn service_update(
@@ -783,6 +787,8 @@ async fn service_update(
         data_personal: Some(f.data_personal.is_some()),
         data_special: Some(f.data_special.is_some()),
         review_due: Some(f.review_due).filter(|d| !d.trim().is_empty()),
+        functions: Some(f.functions.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()),
+        domains: Some(f.domains.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()),
     };
     match state.register.update(&actor(&p, &ip), &id, &u).await {
         Ok(_) => Redirect::to(&format!("/admin/cloud/services/{id}")).into_response(),
