@@ -598,7 +598,7 @@ impl Devices {
             Target::Portal => (conditions.iter().any(|c| c.portal_compliant), conditions.iter().any(|c| c.portal_cert)),
             Target::Vpn => (conditions.iter().any(|c| c.vpn_compliant), conditions.iter().any(|c| c.vpn_cert)),
         };
-        let answer = if !need_compliant && !need_cert { None } else { self.judge(user_id, need_compliant, need_cert, now).await? };
+        let answer = if !need_compliant && !need_cert { None } else { self.judge(user_id, need_compliant, need_cert).await? };
         if let Ok(mut c) = self.inner.gate_cache.lock() {
             if c.len() > 10_000 {
                 c.clear();
@@ -608,7 +608,7 @@ impl Devices {
         Ok(answer.map_or(Ok(()), Err))
     }
 
-    async fn judge(&self, user_id: &str, need_compliant: bool, need_cert: bool, now: i64) -> Result<Option<Refusal>> {
+    async fn judge(&self, user_id: &str, need_compliant: bool, need_cert: bool) -> Result<Option<Refusal>> {
         let devices = self.devices_of(user_id).await?;
         let active: Vec<&DeviceView> = devices.iter().filter(|d| d.state == "active").collect();
         if active.is_empty() {
@@ -618,7 +618,6 @@ impl Devices {
                 en: "This needs an enrolled device. Enrol your laptop with the Veilig agent (Devices page).".into(),
             }));
         }
-        let _ = now;
         if need_cert && !active.iter().any(|d| d.fresh) {
             let hours = self.policy().await?.max_report_hours;
             return Ok(Some(Refusal {

@@ -603,13 +603,14 @@ impl Register {
     /// Services whose review is due within `days` days or overdue, and those with a certificate
     /// or report that expired or ends within 30 days.
     pub async fn reviews_due(&self, days: i64) -> Result<Vec<ServiceView>> {
+        let services = self.services().await?;
+        Ok(services.into_iter().filter(|s| self.due(s, days)).collect())
+    }
+
+    /// Whether `s` is among [`Register::reviews_due`]`(days)`, for callers that hold the services.
+    pub fn due(&self, s: &ServiceView, days: i64) -> bool {
         let limit = self.inner.clock.now_ms() + days * 86_400_000;
-        Ok(self
-            .services()
-            .await?
-            .into_iter()
-            .filter(|s| s.review_due_ms.is_some_and(|d| d <= limit) || !s.risk.expired.is_empty() || !s.risk.expiring.is_empty())
-            .collect())
+        s.review_due_ms.is_some_and(|d| d <= limit) || !s.risk.expired.is_empty() || !s.risk.expiring.is_empty()
     }
 
     /// Per function, the approved services with their guidance: "which tool do I use for …?".
@@ -703,6 +704,12 @@ impl Register {
 
     /// The last discovery run with each service's place in the register.
     pub async fn discovery(&self) -> Result<Option<Discovered>> {
+        let services = self.services().await?;
+        self.discovery_with(&services).await
+    }
+
+    /// [`Register::discovery`] with the register's services already at hand.
+    pub async fn discovery_with(&self, services: &[ServiceView]) -> Result<Option<Discovered>> {
         let Some(text) = self.inner.store.setting(DISCOVERY_KEY).await? else { return Ok(None) };
         #[derive(Deserialize)]
         struct Stored {
@@ -711,7 +718,6 @@ impl Register {
             findings: Findings,
         }
         let Ok(s) = serde_json::from_str::<Stored>(&text) else { return Ok(None) };
-        let services = self.services().await?;
         let status_of = |catalog_id: &str| {
             services
                 .iter()

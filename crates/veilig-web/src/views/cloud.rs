@@ -353,7 +353,7 @@ pub struct ReportRow {
     pub catalog: String,
 }
 
-fn report_row(ctx: &PageCtx, r: &ReportView, catalog: &veilig_cloud::Catalog) -> ReportRow {
+fn report_row(ctx: &PageCtx, r: &ReportView) -> ReportRow {
     let badge = match r.status.as_str() {
         "approved" => "ok",
         "rejected" => "bad",
@@ -371,7 +371,7 @@ fn report_row(ctx: &PageCtx, r: &ReportView, catalog: &veilig_cloud::Catalog) ->
         status_text: ctx.t.t(&format!("cloud.report_{}", r.status)).to_owned(),
         reply: r.reply.clone(),
         when: format_ms(r.created_ms),
-        catalog: r.catalog_id.as_deref().and_then(|c| catalog.by_id(c)).map(|s| s.id.clone()).unwrap_or_default(),
+        catalog: r.catalog_id.clone().unwrap_or_default(),
     }
 }
 
@@ -402,7 +402,7 @@ async fn my_page(state: &AppState, ctx: PageCtx, p: &Principal, error: Option<St
         Err(e) => return ApiError::from(e).into_response(),
     };
     let tools = which.into_iter().map(|w| (function_name(&ctx, &w.function), w.services)).collect();
-    let reports = reports.iter().map(|r| report_row(&ctx, r, state.register.catalog())).collect();
+    let reports = reports.iter().map(|r| report_row(&ctx, r)).collect();
     render(&MyPage { ctx, tools, reports, error, sent })
 }
 
@@ -515,14 +515,13 @@ async fn admin_render(state: &AppState, ctx: PageCtx, error: Option<String>) -> 
         .collect();
     let due = rows.iter().filter(|r| r.overdue || r.expired).count();
     let catalog = state.register.catalog();
-    let open = reports.iter().filter(|r| r.status == "open" || r.status == "question").map(|r| report_row(&ctx, r, catalog)).collect();
-    let answered =
-        reports.iter().filter(|r| r.status == "approved" || r.status == "rejected").map(|r| report_row(&ctx, r, catalog)).collect();
+    let open = reports.iter().filter(|r| r.status == "open" || r.status == "question").map(|r| report_row(&ctx, r)).collect();
+    let answered = reports.iter().filter(|r| r.status == "approved" || r.status == "rejected").map(|r| report_row(&ctx, r)).collect();
     let in_register: Vec<&str> = services.iter().filter_map(|s| s.catalog_id.as_deref()).collect();
     let catalog =
         catalog.services().iter().filter(|s| !in_register.contains(&s.id.as_str())).map(|s| (s.id.clone(), s.name.clone())).collect();
     let statuses = veilig_register::STATUSES.iter().map(|s| (*s, status_text(&ctx, s))).collect();
-    let (discovered, discovery_note, unknown) = match state.register.discovery().await {
+    let (discovered, discovery_note, unknown) = match state.register.discovery_with(&services).await {
         Ok(Some(d)) => (
             d.services.iter().map(|(f, status)| discovered_row(&ctx, f, status)).collect(),
             format!("{} · {} · {} {}", d.source, format_ms(d.at_ms), d.findings.lines, ctx.t.t("cloud.lines")),

@@ -734,6 +734,21 @@ impl From<Policy> for PolicyJson {
     }
 }
 
+impl From<PolicyJson> for Policy {
+    fn from(j: PolicyJson) -> Self {
+        Policy {
+            scanner_required: j.scanner_required,
+            max_signature_days: j.max_signature_days,
+            encryption_required: j.encryption_required,
+            firewall_required: j.firewall_required,
+            supported_os_required: j.supported_os_required,
+            max_update_days: j.max_update_days,
+            max_lock_minutes: j.max_lock_minutes,
+            max_report_hours: j.max_report_hours,
+        }
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/devices/policy", responses((status = 200, body = PolicyJson)))]
 pub async fn api_policy(State(state): State<AppState>, Signed(_p): Signed) -> Result<Json<PolicyJson>, ApiError> {
     Ok(Json(state.devices.policy().await?.into()))
@@ -746,16 +761,7 @@ pub async fn api_set_policy(
     axum::Extension(ip): axum::Extension<ClientIp>,
     ApiJson(j): ApiJson<PolicyJson>,
 ) -> Result<Json<PolicyJson>, ApiError> {
-    let policy = Policy {
-        scanner_required: j.scanner_required,
-        max_signature_days: j.max_signature_days,
-        encryption_required: j.encryption_required,
-        firewall_required: j.firewall_required,
-        supported_os_required: j.supported_os_required,
-        max_update_days: j.max_update_days,
-        max_lock_minutes: j.max_lock_minutes,
-        max_report_hours: j.max_report_hours,
-    };
+    let policy = Policy::from(j);
     state.devices.set_policy(&actor(&p, &ip), &policy).await?;
     Ok(Json(policy.into()))
 }

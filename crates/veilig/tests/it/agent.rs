@@ -223,7 +223,7 @@ fn an_employee_enrols_a_laptop_from_the_portal_and_sees_what_to_fix_in_chromium(
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let (emp, _) = crate::enrolled_agent(&server, r.json()["enrollment_url"].as_str().unwrap(), "groene appel naast de kachel");
-    let cookie = |a: &http::Agent| a.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let cookie = crate::session_cookie;
 
     let b = Browser::start(1280, 1100);
     b.goto(&server.url("/login"));

@@ -108,8 +108,7 @@ fn an_awareness_message_reaches_everyone_and_reads_are_counted() {
     assert!(audit.to_string().contains("awareness.sent"), "{audit}");
 
     // What the staff and the employee see.
-    let session =
-        |agent: &http::Agent| agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let session = crate::session_cookie;
     let b = veilig_testkit::Browser::start(1280, 900);
     b.goto(&server.url("/login"));
     b.add_cookie("veilig_session", &session(&admin));

@@ -96,7 +96,7 @@ fn an_employee_reports_a_service_the_officer_triages_and_the_employee_is_told_in
         Some(&serde_json::json!({"email": "fatima@gemeente.nl", "name": "Fatima"})),
     );
     let (emp, _) = crate::enrolled_agent(&server, r.json()["enrollment_url"].as_str().unwrap(), "groene appel naast de kachel");
-    let cookie = |a: &http::Agent| a.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let cookie = crate::session_cookie;
     // the register starts from the catalog (API and page alike)
     for (id, status) in [("microsoft-365", "approved"), ("zivver", "approved"), ("wetransfer", "not_allowed")] {
         let r = http::send(

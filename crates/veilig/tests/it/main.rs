@@ -74,6 +74,11 @@ pub fn admin_agent(server: &ServerProcess) -> (veilig_testkit::http::Agent, Stri
     (agent, csrf)
 }
 
+/// The browser session cookie an HTTP agent holds (to hand a signed-in session to Chromium).
+pub fn session_cookie(agent: &veilig_testkit::http::Agent) -> String {
+    agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).expect("a signed-in session")
+}
+
 /// Adds an authenticator app to the session's account, which completes its sign-in.
 fn add_authenticator(server: &ServerProcess, agent: &veilig_testkit::http::Agent, csrf: &str) {
     use veilig_testkit::http;

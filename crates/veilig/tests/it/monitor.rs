@@ -104,7 +104,7 @@ fn syslog_over_udp_and_tcp_raises_alerts() {
     );
 
     // What the security officer sees, in Chromium, signed in with the same session.
-    let session = agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let session = crate::session_cookie(&agent);
     let b = veilig_testkit::Browser::start(1280, 860);
     b.goto(&server.url("/login"));
     b.add_cookie("veilig_session", &session);
@@ -277,7 +277,7 @@ fn syslog_attack_is_alerted_blocked_in_nftables_and_sent_to_a_webhook() {
     );
     let note = serde_json::json!({"body": "Blocked automatically; the host is a home router in the lab. Checking the firewall for more."});
     assert_eq!(api("POST", &format!("/api/v1/alerts/{ssh_id}/comments"), Some(note)).status, 204);
-    let session = agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let session = crate::session_cookie(&agent);
     let b = veilig_testkit::Browser::start(1280, 900);
     b.goto(&server.url("/login"));
     b.add_cookie("veilig_session", &session);

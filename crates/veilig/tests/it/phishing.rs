@@ -136,7 +136,7 @@ fn reported_phishing_is_answered_within_a_minute_and_grouped_by_campaign() {
     assert_eq!(total, 3, "{}", page.body);
 
     // What the officer sees.
-    let session = agent.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let session = crate::session_cookie(&agent);
     let b = veilig_testkit::Browser::start(1280, 900);
     b.goto(&server.url("/login"));
     b.add_cookie("veilig_session", &session);

@@ -157,7 +157,7 @@ fn an_employee_pseudonymises_a_letter_and_restores_the_answer_in_chromium() {
     assert_eq!(r.status, 201, "{}", r.body);
     let link = r.json()["enrollment_url"].as_str().unwrap().to_owned();
     let (emp, _) = crate::enrolled_agent(&server, &link, "groene appel naast de kachel");
-    let session = emp.cookie_jar_lock().iter().find(|c| c.name() == "veilig_session").map(|c| c.value().to_owned()).unwrap();
+    let session = crate::session_cookie(&emp);
 
     let b = veilig_testkit::Browser::start(1280, 1400);
     b.goto(&server.url("/login"));
